@@ -31,7 +31,6 @@ declare module 'ltx' {
     text(val?: string): string;
     attr(attr: string, val?: string | null): string | undefined;
     toString(): string;
-    clone(): Element;
   }
 
   export function createElement(name: string, attrs?: Attrs | null, ...children: (Node | null | undefined)[]): Element;
