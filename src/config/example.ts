@@ -1,0 +1,57 @@
+// The documented default troupe.yml: every key with its default value. `troupectl` or the docs
+// can print it as a starting point; a test checks that it parses to exactly the defaults.
+
+/** An annotated troupe.yml equal to the embedded defaults. */
+export const EXAMPLE_CONFIG = `\
+# troupe.yml: every key is optional; these are the defaults.
+
+# XMPP domains served (lowercased).
+hosts: [localhost]
+
+# Storage (LevelDB) and the generated certificate; relative to this file.
+data_dir: ./data
+
+# trace | debug | info | warn | error | fatal
+loglevel: info
+
+# Each listener: an object, a bare port number (c2s: 5333), or false to disable it.
+# port 0 picks an ephemeral port.
+listen:
+  c2s:
+    port: 5222
+    ip: "::"
+    starttls: required                  # required | optional
+    allow_plain_auth_without_tls: false
+  c2s_tls:                              # direct TLS (XEP-0368)
+    port: 5223
+    ip: "::"
+  http:                                 # /metrics, /observer
+    port: 5280
+    ip: "::"
+
+# PEM files, both or neither; null: a self-signed certificate generated into data_dir/tls.
+tls:
+  cert: null
+  key: null
+
+auth:
+  password_format: scram                # scram | plain
+  scram_iterations: 4096                # at least 4096
+
+# In-band registration (XEP-0077): open | closed
+registration: closed
+
+limits:
+  max_stanza_size: 262144               # bytes
+  max_xml_depth: 32
+  max_auth_failures: 5                  # per address, before back-off
+  auth_timeout_s: 30                    # cap on an unauthenticated connection
+
+c2s:
+  resource_conflict: replace            # the old session gets <conflict/>
+
+shutdown_timeout_ms: 5000
+
+# Module name -> options ({} for the defaults), or false to disable it.
+modules: {}
+`;

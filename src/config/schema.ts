@@ -1,0 +1,93 @@
+// troupe.yml: the schema, with the embedded defaults (ARCHITECTURE.md §8).
+// Keys are snake_case like ejabberd.yml; every object is strict, so a typo is an error.
+import { z } from 'zod';
+
+const expected = (what: string, got: unknown) => `expected ${what}, got ${JSON.stringify(got)}`;
+const port = z.number().int().min(0).max(65535); // 0 = ephemeral (tests)
+
+/**
+ * A listener: an object, a bare port number, or `false` (disabled: `null`). An empty value
+ * (YAML null) means the defaults, like an empty module entry.
+ */
+function listener<T extends z.ZodRawShape>(defaultPort: number, extra: T) {
+  const options = z.strictObject(
+    { port: port.default(defaultPort), ip: z.string().min(1).default('::'), ...extra },
+    {
+      error: (iss) =>
+        iss.code === 'invalid_type' ? expected('a port number, an object or false', iss.input) : undefined,
+    },
+  );
+  const shorthand = (v: unknown) => (v === null ? {} : v === false ? null : typeof v === 'number' ? { port: v } : v);
+  return z.preprocess(shorthand, options.nullable()).prefault({});
+}
+
+// RFC 1123 labels (Unicode letters allowed for IDNs), at most 253 characters.
+const label = '[\\p{L}\\p{N}](?:[\\p{L}\\p{N}-]{0,61}[\\p{L}\\p{N}])?';
+const domain = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(new RegExp(`^(?=.{1,253}$)${label}(?:\\.${label})*$`, 'u'), {
+    error: (iss) => expected('a domain name', iss.input),
+  });
+
+const pemPath = z.string().min(1).nullable().default(null);
+
+export const configSchema = z.strictObject({
+  hosts: z
+    .array(domain)
+    .min(1)
+    .refine((hs) => new Set(hs).size === hs.length, { error: 'hosts must not repeat' })
+    .default(['localhost']),
+  data_dir: z.string().min(1).default('./data'),
+  loglevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  listen: z
+    .strictObject({
+      c2s: listener(5222, {
+        starttls: z.enum(['required', 'optional']).default('required'),
+        allow_plain_auth_without_tls: z.boolean().default(false),
+      }),
+      c2s_tls: listener(5223, {}),
+      http: listener(5280, {}),
+    })
+    .prefault({}),
+  tls: z
+    .strictObject({ cert: pemPath, key: pemPath })
+    .refine((t) => (t.cert === null) === (t.key === null), {
+      error: 'cert and key must be given together (or neither, for a generated self-signed certificate)',
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      password_format: z.enum(['scram', 'plain']).default('scram'),
+      scram_iterations: z.number().int().min(4096).default(4096),
+    })
+    .prefault({}),
+  registration: z.enum(['open', 'closed']).default('closed'),
+  limits: z
+    .strictObject({
+      max_stanza_size: z.number().int().positive().default(262144),
+      max_xml_depth: z.number().int().positive().default(32),
+      max_auth_failures: z.number().int().positive().default(5),
+      auth_timeout_s: z.number().positive().default(30),
+    })
+    .prefault({}),
+  c2s: z.strictObject({ resource_conflict: z.enum(['replace']).default('replace') }).prefault({}),
+  shutdown_timeout_ms: z.number().int().nonnegative().default(5000),
+  // Each module validates its own options; `mod_x:` with no value (YAML null) means {}.
+  modules: z
+    .record(
+      z.string().min(1),
+      z.preprocess(
+        (v) => (v === null ? {} : v),
+        z.union([z.record(z.string(), z.unknown()), z.literal(false)], {
+          error: (iss) => expected('an options object or false', iss.input),
+        }),
+      ),
+    )
+    .default({}),
+});
+
+/** The validated configuration; disabled listeners are `null`. */
+export type Config = z.infer<typeof configSchema>;
+export type ListenerConfig = NonNullable<Config['listen'][keyof Config['listen']]>;
