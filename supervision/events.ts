@@ -1,0 +1,37 @@
+/**
+ * The supervision event feed: every start, exit, restart and escalation as a structured event,
+ * logged with pino and published in-process for the observer page.
+ */
+import { EventEmitter } from 'node:events';
+import { log } from '../src/log.js';
+import { formatReason, type ExitReason } from './exit_reason.js';
+
+export type SupervisorEventType = 'start' | 'exit' | 'restart' | 'escalate';
+
+export interface SupervisorEvent {
+  type: SupervisorEventType;
+  supervisor: string;
+  child: string;
+  pid: string;
+  reason?: string;
+  restarts: number;
+  at: number;
+}
+
+export const feed = new EventEmitter();
+feed.setMaxListeners(0);
+
+const supLog = log.child({ component: 'supervisor' });
+
+export function report(
+  type: SupervisorEventType, supervisor: string, child: string, pid: string, restarts: number, reason?: ExitReason,
+): void {
+  const event: SupervisorEvent = { type, supervisor, child, pid, restarts, at: Date.now() };
+  if (reason !== undefined) event.reason = formatReason(reason);
+  // Orderly events are progress reports (debug, as OTP's are off by default); failures are errors.
+  const failure = type === 'escalate' || (reason !== undefined && reason !== 'normal' && reason !== 'shutdown');
+  if (failure) supLog.error(event, `${child} ${type}`);
+  else if (type === 'restart') supLog.info(event, `${child} restarted`);
+  else if (supLog.isLevelEnabled('debug')) supLog.debug(event, `${child} ${type}`);
+  if (feed.listenerCount('event') > 0) feed.emit('event', event);
+}
