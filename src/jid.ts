@@ -22,6 +22,7 @@ export class JidMalformedError extends Error {
   }
 }
 
+/** Module-private factory, so that every Jid comes out of preparation. */
 let makeJid: (local: string, domain: string, resource: string) => Jid;
 
 /** A prepared (canonical) JID; parts are '' when absent. Build with {@link parseJid} or {@link jid}. */
@@ -29,9 +30,7 @@ export class Jid {
   static {
     makeJid = (l, d, r) => new Jid(l, d, r);
   }
-  private constructor(readonly local: string, readonly domain: string, readonly resource: string) {
-    Object.freeze(this);
-  }
+  private constructor(readonly local: string, readonly domain: string, readonly resource: string) {}
   bare(): Jid {
     return this.resource === '' ? this : new Jid(this.local, this.domain, '');
   }
@@ -89,12 +88,14 @@ function build(localRaw: string, domainRaw: string, resourceRaw: string): Jid {
 
 const ASCII_VISIBLE = /^[\x21-\x7e]+$/;
 const XMPP_LOCAL_EXCLUDED = /["&'/:<>@]/;
+/** ASCII7 (PVALID, RFC 8264 §9.11) minus the excluded characters. */
+const ASCII_LOCAL = /^[\x21\x23-\x25\x28-\x2e\x30-\x39\x3b\x3d\x3f\x41-\x7e]+$/;
 
 /** Prepares a localpart; null if it is not a valid localpart. */
 export function nodeprep(local: string): string | null {
-  if (ASCII_VISIBLE.test(local)) {
-    // ASCII7 is PVALID (RFC 8264 §9.11); width mapping and NFC are identities on ASCII.
-    return local.length <= MAX_PART_BYTES && !XMPP_LOCAL_EXCLUDED.test(local) ? local.toLowerCase() : null;
+  if (ASCII_LOCAL.test(local)) {
+    // Width mapping and NFC are identities on ASCII.
+    return local.length <= MAX_PART_BYTES ? local.toLowerCase() : null;
   }
   const s = stabilize(local, (x) => widthMap(x).toLowerCase().normalize('NFC'));
   if (s === null || XMPP_LOCAL_EXCLUDED.test(s) || !fitsPart(s)) return null;
@@ -129,9 +130,12 @@ export function opaqueString(str: string): string | null {
 
 // ---- Domainpart: RFC 7622 §3.2, IDNA2008 ----
 
+const LDH_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const LDH_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
-const NUMERIC_LABEL = /^(?:\d+|0x[0-9a-f]*)$/; // a last label like this makes the name an IPv4 address
+/** A last label like this makes WHATWG hosts (and resolvers) read the name as an IPv4 address. */
+const NUMERIC_LAST_LABEL = /(?:^|\.)(?:\d+|0x[0-9a-f]*)$/i;
+const LABEL_SEPARATORS = new Set(['.', '\u3002', '\uff0e', '\uff61']);
 
 /** Prepares a domainpart (lowercase, U-labels, no final dot); null if invalid. */
 export function nameprep(domain: string): string | null {
@@ -139,32 +143,27 @@ export function nameprep(domain: string): string | null {
     return isIPv6(domain.slice(1, -1)) ? domain.toLowerCase() : null; // IP-literal (RFC 6874)
   }
   // §3.2: the final label separator is stripped before any other canonicalization.
-  let d = domain.replace(/[.\u3002\uff0e\uff61]$/u, '');
-  if (IPV4.test(d)) return d;
-  d = d.toLowerCase();
-  const fast = ASCII_VISIBLE.test(d) && !d.includes('xn--');
-  if (!fast) {
-    // UTS #46 processing: width and case mapping, NFC, dot mapping (a superset of RFC 5895's
-    // mapping, allowed by RFC 7622 §4 "be liberal") and A-label to U-label conversion (§3.2.1).
-    d = domainToUnicode(d);
+  const d = LABEL_SEPARATORS.has(domain.slice(-1)) ? domain.slice(0, -1) : domain;
+  if (LDH_NAME.test(d) && !d.includes('--')) {
+    // Fast path: NR-LDH labels only (RFC 5890 §2.3.1), or an IPv4 address.
+    if (NUMERIC_LAST_LABEL.test(d)) return IPV4.test(d) ? d : null;
+    return d.length <= MAX_PART_BYTES ? d.toLowerCase() : null;
   }
-  const labels = d.split('.');
-  if (NUMERIC_LABEL.test(labels[labels.length - 1])) return null;
-  for (const label of labels) {
-    if (label === '') return null;
-    const ok = ASCII_VISIBLE.test(label)
-      ? LDH_LABEL.test(label) && label.slice(2, 4) !== '--' // NR-LDH label (RFC 5890 §2.3.1)
-      : uLabelOk(label);
-    if (!ok) return null;
-  }
-  if (fast) return d.length <= MAX_PART_BYTES ? d : null;
-  const ascii = domainToASCII(d);
-  return ascii !== '' && ascii.split('.').every((l) => l.length <= 63) && fitsPart(d) ? d : null;
+  // UTS #46 processing: width and case mapping, NFC, dot mapping (a superset of RFC 5895's
+  // mapping, allowed by RFC 7622 §4 "be liberal") and A-label to U-label conversion (§3.2.1).
+  const u = domainToUnicode(d);
+  if (NUMERIC_LAST_LABEL.test(u)) return null;
+  const labelsOk = u.split('.').every((label) =>
+    ASCII_VISIBLE.test(label) ? LDH_LABEL.test(label) && label.slice(2, 4) !== '--' : uLabelOk(label),
+  );
+  if (!labelsOk) return null;
+  const ascii = domainToASCII(u);
+  return ascii !== '' && ascii.split('.').every((l) => l.length <= 63) && fitsPart(u) ? u : null;
 }
 
 /** RFC 5891 §4.2.3 and RFC 5892 derived properties for a U-label (already NFC and lowercase). */
 function uLabelOk(label: string): boolean {
-  if (label.startsWith('-') || label.endsWith('-') || label.slice(2, 4) === '--') return false;
+  if (label === '' || label.startsWith('-') || label.endsWith('-') || label.slice(2, 4) === '--') return false;
   if (/^\p{M}/u.test(label)) return false;
   const cps = [...label];
   return cps.every((cp, i) => precisAllowed(cp, cps, i, 'idna')) && bidiRuleOk(cps);
