@@ -23,13 +23,15 @@ feed.setMaxListeners(0);
 
 const supLog = log.child({ component: 'supervisor' });
 
+/** `expected`: an exit the supervisor asked for (shutdown, or killed by brutal_kill). */
 export function report(
   type: SupervisorEventType, supervisor: string, child: string, pid: string, restarts: number, reason?: ExitReason,
+  expected = false,
 ): void {
   const event: SupervisorEvent = { type, supervisor, child, pid, restarts, at: Date.now() };
   if (reason !== undefined) event.reason = formatReason(reason);
   // Orderly events are progress reports (debug, as OTP's are off by default); failures are errors.
-  const failure = type === 'escalate' || (reason !== undefined && reason !== 'normal' && reason !== 'shutdown');
+  const failure = type === 'escalate' || (!expected && reason !== undefined && reason !== 'normal' && reason !== 'shutdown');
   if (failure) supLog.error(event, `${child} ${type}`);
   else if (type === 'restart') supLog.info(event, `${child} restarted`);
   else if (supLog.isLevelEnabled('debug')) supLog.debug(event, `${child} ${type}`);

@@ -2,7 +2,7 @@
  * The gen_server behaviour: callbacks return what should happen (`reply`, `noreply`, `stop`);
  * this loop owns the mailbox, replies, deferred replies and the orderly stop.
  */
-import { Process, type Envelope, type ExitMessage, type From } from './process.js';
+import { Process, type Envelope, type ExitMessage, type From, type ProcessBody } from './process.js';
 import { type ExitReason } from './exit_reason.js';
 import * as registry from './registry.js';
 
@@ -46,6 +46,80 @@ interface StopRequest { [STOP]: ExitReason }
 interface FaultInjection { [FAULT]: string }
 
 /**
+ * The generic loop bound to one process. A class rather than closures: an idle process
+ * should cost a few hundred bytes, and synchronous callbacks are applied without a promise.
+ */
+class Loop<S, A> implements ProcessBody {
+  private state!: S;
+  private initialised = false;
+
+  constructor(
+    private readonly behaviour: GenServer<S, A>,
+    private readonly args: A,
+    private readonly self: Process,
+    private readonly started: { resolve(pid: Process): void; reject(error: unknown): void },
+  ) {}
+
+  handle(envelope: Envelope): void | Promise<void> {
+    if (!this.initialised) return this.init();
+    const { behaviour, self } = this;
+    switch (envelope.kind) {
+      case 'call': {
+        if (!behaviour.handleCall) throw new Error(`unexpected call to ${self.describe()}`);
+        const { from } = envelope;
+        const result = behaviour.handleCall(envelope.msg, from, this.state, self);
+        return result instanceof Promise ? result.then((r) => this.apply(r, from)) : this.apply(result, from);
+      }
+      case 'cast': {
+        if (!behaviour.handleCast) throw new Error(`unexpected cast to ${self.describe()}`);
+        const result = behaviour.handleCast(envelope.msg, this.state, self);
+        return result instanceof Promise ? result.then((r) => this.apply(r)) : this.apply(result);
+      }
+      case 'info':
+        return this.info(envelope.msg);
+    }
+  }
+
+  terminate(reason: ExitReason): void | Promise<void> {
+    if (this.initialised) return this.behaviour.terminate?.(reason, this.state, this.self);
+  }
+
+  /** Killed before init returned: start fails with the kill reason. */
+  died(reason: ExitReason): void {
+    if (this.initialised) return;
+    this.started.reject(reason instanceof Error ? reason : new Error(`${this.self.describe()} exited during init: ${reason}`));
+  }
+
+  private async init(): Promise<void> {
+    try {
+      this.state = await this.behaviour.init(this.args, this.self);
+    } catch (error) {
+      this.started.reject(error);
+      throw error;
+    }
+    this.initialised = true;
+    this.started.resolve(this.self);
+  }
+
+  private info(msg: unknown): void | Promise<void> {
+    const { self } = this;
+    if (isStopRequest(msg)) return self.stop(msg[STOP]);
+    if (isFault(msg)) throw new Error(msg[FAULT]);
+    const exit = msg as ExitMessage;
+    if (exit?.type === 'EXIT' && exit.from !== null && exit.from === self.parent) return self.stop(exit.reason);
+    if (!this.behaviour.handleInfo) return;
+    const result = this.behaviour.handleInfo(msg, this.state, self);
+    return result instanceof Promise ? result.then((r) => this.apply(r)) : this.apply(result);
+  }
+
+  private apply(result: Result<S> | CallResult<S>, from?: From): void | Promise<void> {
+    this.state = result.state;
+    if (from && 'value' in result) from.resolve(result.value);
+    if (result.tag === 'stop') return this.self.stop(result.reason);
+  }
+}
+
+/**
  * Starts the server and resolves once `init` has returned; a throwing `init` makes the
  * process exit with that reason and `start` reject with it.
  */
@@ -59,53 +133,7 @@ export function start<S, A>(behaviour: GenServer<S, A>, args: A, opts: StartOpti
     self.link(opts.link);
   }
   return new Promise((resolve, reject) => {
-    let state: S;
-    let initialised = false;
-
-    const apply = async (result: Result<S> | CallResult<S>, from?: From): Promise<void> => {
-      state = result.state;
-      if (from && 'value' in result) from.resolve(result.value);
-      if (result.tag === 'stop') await self.stop(result.reason);
-    };
-
-    const handle = async (envelope: Envelope): Promise<void> => {
-      if (!initialised) {
-        try {
-          state = await behaviour.init(args, self);
-        } catch (error) {
-          reject(error);
-          throw error;
-        }
-        initialised = true;
-        resolve(self);
-        return;
-      }
-      switch (envelope.kind) {
-        case 'call':
-          if (!behaviour.handleCall) throw new Error(`unexpected call to ${self.describe()}`);
-          return apply(await behaviour.handleCall(envelope.msg, envelope.from, state, self), envelope.from);
-        case 'cast':
-          if (!behaviour.handleCast) throw new Error(`unexpected cast to ${self.describe()}`);
-          return apply(await behaviour.handleCast(envelope.msg, state, self));
-        case 'info':
-          return handleInfo(envelope.msg);
-      }
-    };
-
-    const handleInfo = async (msg: unknown): Promise<void> => {
-      if (isStopRequest(msg)) return self.stop(msg[STOP]);
-      if (isFault(msg)) throw new Error(msg[FAULT]);
-      const exit = msg as ExitMessage;
-      if (exit?.type === 'EXIT' && exit.from !== null && exit.from === self.parent) return self.stop(exit.reason);
-      if (behaviour.handleInfo) return apply(await behaviour.handleInfo(msg, state, self));
-    };
-
-    // Killed before init returned: start fails with the kill reason.
-    void self.exited.then((reason) => initialised || reject(reason instanceof Error ? reason : new Error(`${self.describe()} exited during init: ${reason}`)));
-    self.run({
-      handle,
-      terminate: (reason) => (initialised ? behaviour.terminate?.(reason, state, self) : undefined),
-    });
+    self.run(new Loop(behaviour, args, self, { resolve, reject }));
   });
 }
 

@@ -33,6 +33,8 @@ export interface ProcessBody {
   handle(envelope: Envelope): void | Promise<void>;
   /** Runs when the process ends itself (crash or stop), not when it is killed by a signal. */
   terminate(reason: ExitReason): void | Promise<void>;
+  /** Told of every death, however it came. */
+  died?(reason: ExitReason): void;
 }
 
 type Status = 'running' | 'exiting' | 'dead';
@@ -48,20 +50,26 @@ export class Process {
   status: Status = 'running';
   /** Messages handled so far: a rate for the observer. */
   handled = 0;
-  /** Resolves with the exit reason once the process is dead. */
-  readonly exited: Promise<ExitReason>;
 
   private readonly mailbox = new Queue<Envelope>();
   private draining = false;
   private body: ProcessBody | null = null;
-  private readonly links = new Set<Process>();
-  private readonly monitors = new Map<number, Process>();
-  private readonly pendingCalls = new Set<From>();
+  // Allocated on first use: most processes never link, monitor or get called.
+  private links: Set<Process> | null = null;
+  private monitors: Map<number, Process> | null = null;
+  private pendingCalls: Set<From> | null = null;
   private timers: Set<NodeJS.Timeout> | null = null;
-  private resolveExited!: (reason: ExitReason) => void;
+  private exitReason: ExitReason | null = null;
+  private exitedPromise: Promise<ExitReason> | null = null;
+  private resolveExited: ((reason: ExitReason) => void) | null = null;
 
-  constructor(readonly label: string) {
-    this.exited = new Promise((resolve) => (this.resolveExited = resolve));
+  constructor(readonly label: string) {}
+
+  /** Resolves with the exit reason once the process is dead. */
+  get exited(): Promise<ExitReason> {
+    if (this.exitedPromise) return this.exitedPromise;
+    if (this.exitReason !== null) return (this.exitedPromise = Promise.resolve(this.exitReason));
+    return (this.exitedPromise = new Promise((resolve) => (this.resolveExited = resolve)));
   }
 
   /** Binds the behaviour; messages sent before this wait in the mailbox. */
@@ -109,7 +117,7 @@ export class Process {
           from.reject(new CallTimeoutError(this.describe(), timeoutMs));
         });
       }
-      this.pendingCalls.add(from);
+      (this.pendingCalls ??= new Set()).add(from);
       this.deliver({ kind: 'call', msg, from });
     });
   }
@@ -136,25 +144,25 @@ export class Process {
       this.signal(other, 'noproc', true);
       return;
     }
-    this.links.add(other);
-    other.links.add(this);
+    (this.links ??= new Set()).add(other);
+    (other.links ??= new Set()).add(this);
   }
 
   unlink(other: Process): void {
-    this.links.delete(other);
-    other.links.delete(this);
+    this.links?.delete(other);
+    other.links?.delete(this);
   }
 
   /** Returns a ref; the watcher gets a DownMessage (at once with `noproc` if already dead). */
   monitor(target: Process): number {
     const ref = nextRef++;
     if (target.status === 'dead') this.info({ type: 'DOWN', ref, pid: target, reason: 'noproc' } satisfies DownMessage);
-    else target.monitors.set(ref, this);
+    else (target.monitors ??= new Map()).set(ref, this);
     return ref;
   }
 
   demonitor(target: Process, ref: number): void {
-    target.monitors.delete(ref);
+    target.monitors?.delete(ref);
   }
 
   /**
@@ -175,17 +183,19 @@ export class Process {
   }
 
   /** Ends the process from inside: pending calls fail, `terminate` runs, then the signals go out. */
-  async stop(reason: ExitReason): Promise<void> {
+  stop(reason: ExitReason): void | Promise<void> {
     if (this.status !== 'running') return;
     this.status = 'exiting';
     this.mailbox.clear();
     this.failPendingCalls(reason);
+    let cleanup: void | Promise<void> = undefined;
     try {
-      await this.body?.terminate(reason);
+      cleanup = this.body?.terminate(reason);
     } catch {
       // A failing terminate does not change the outcome: the process is already going.
     }
-    this.die(reason);
+    if (!(cleanup instanceof Promise)) return this.die(reason);
+    return cleanup.then(() => this.die(reason), () => this.die(reason));
   }
 
   /** Final step of every exit: unregister, notify links and monitors. */
@@ -198,20 +208,24 @@ export class Process {
     this.timers = null;
     registry.release(this);
     const linkReason: ExitReason = reason === 'kill' ? 'killed' : reason;
-    for (const linked of this.links) {
-      linked.links.delete(this);
-      linked.signal(this, linkReason, true);
+    const { links, monitors } = this;
+    this.links = this.monitors = null;
+    if (links) {
+      for (const linked of links) {
+        linked.links?.delete(this);
+        linked.signal(this, linkReason, true);
+      }
     }
-    this.links.clear();
-    for (const [ref, watcher] of this.monitors) {
-      watcher.info({ type: 'DOWN', ref, pid: this, reason: linkReason } satisfies DownMessage);
+    if (monitors) {
+      for (const [ref, watcher] of monitors) watcher.info({ type: 'DOWN', ref, pid: this, reason: linkReason } satisfies DownMessage);
     }
-    this.monitors.clear();
-    this.resolveExited(linkReason);
+    this.exitReason = linkReason;
+    this.resolveExited?.(linkReason);
+    this.body?.died?.(linkReason);
   }
 
   private failPendingCalls(reason: ExitReason): void {
-    if (this.pendingCalls.size === 0) return;
+    if (!this.pendingCalls || this.pendingCalls.size === 0) return;
     const error = new CalleeExitError(this.describe(), reason);
     for (const from of [...this.pendingCalls]) from.reject(error);
   }
@@ -220,7 +234,7 @@ export class Process {
     if (from.settled) return;
     from.settled = true;
     if (from.deadline) settle(from.deadline);
-    this.pendingCalls.delete(from);
+    this.pendingCalls?.delete(from);
     settleIt();
   }
 

@@ -10,6 +10,7 @@ import {
   shouldRestart, validateChildSpec, validateFlags, type ChildSpec, type SupFlags, type ValidChildSpec,
 } from './child_spec.js';
 import { report } from './events.js';
+import { addDeadline, settle } from './call_timeouts.js';
 
 interface Child {
   spec: ValidChildSpec;
@@ -79,7 +80,7 @@ const supervisor: GenServer<State, SupervisorArgs> = {
     }
   },
 
-  async handleInfo(msg, state, self): Promise<Result<State>> {
+  handleInfo(msg, state, self): Result<State> | Promise<Result<State>> {
     const exitMsg = msg as ExitMessage;
     if (exitMsg?.type !== 'EXIT' || exitMsg.from === null) return noreply(state);
     const child = state.byPid.get(exitMsg.from);
@@ -102,7 +103,7 @@ function dispatch(req: Request, state: State, self: Process): unknown {
   }
 }
 
-async function onChildExit(state: State, child: Child, reason: ExitReason, self: Process): Promise<Result<State>> {
+function onChildExit(state: State, child: Child, reason: ExitReason, self: Process): Result<State> | Promise<Result<State>> {
   const pid = child.pid as Process;
   forget(state, child);
   report('exit', state.name, child.spec.id, String(pid), child.restarts, reason);
@@ -110,7 +111,7 @@ async function onChildExit(state: State, child: Child, reason: ExitReason, self:
     if (child.spec.restart === 'temporary' && !isDynamic(state)) state.children.splice(state.children.indexOf(child), 1);
     return noreply(state);
   }
-  return (await restart(state, child, self)) ? noreply(state) : stop('shutdown', state);
+  return restart(state, child, self).then((ok) => (ok ? noreply(state) : stop('shutdown', state)));
 }
 
 /** Applies the strategy; false when the intensity is exceeded (the caller escalates). */
@@ -176,13 +177,11 @@ async function terminateOne(state: State, child: Child, self: Process): Promise<
   const { shutdown } = child.spec;
   if (shutdown === 'brutal_kill') exit(pid, 'kill', self);
   else exit(pid, 'shutdown', self);
-  if (typeof shutdown === 'number') {
-    const timer = setTimeout(() => exit(pid, 'kill', self), shutdown);
-    await pid.exited;
-    clearTimeout(timer);
-  }
+  const deadline = typeof shutdown === 'number' ? addDeadline(shutdown, () => exit(pid, 'kill', self)) : null;
   const reason = await pid.exited;
-  report('exit', state.name, child.spec.id, String(pid), child.restarts, reason);
+  if (deadline) settle(deadline);
+  const expected = reason === 'shutdown' || (reason === 'killed' && shutdown === 'brutal_kill');
+  report('exit', state.name, child.spec.id, String(pid), child.restarts, reason, expected);
 }
 
 /** Stops every child in reverse start order; dynamic children all at once, as OTP does. */
