@@ -217,7 +217,8 @@ function contextORule(cp: string, cps: string[], i: number): boolean {
   }
 }
 
-const RTL_SCRIPT = /[\p{Script=Hebrew}\p{Script=Arabic}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}\p{Script=Samaritan}\p{Script=Mandaic}\p{Script=Adlam}\p{Script=Hanifi_Rohingya}\p{Script=Yezidi}]/u;
+const RTL_SCRIPTS = ['Hebrew', 'Arabic', 'Syriac', 'Thaana', 'Nko', 'Samaritan', 'Mandaic', 'Adlam', 'Hanifi_Rohingya', 'Yezidi'];
+const RTL_SCRIPT = new RegExp(`[${RTL_SCRIPTS.map((name) => `\\p{Script=${name}}`).join('')}]`, 'u');
 const LETTER = /\p{L}/u;
 const ARABIC_NUMBER = /[\u0660-\u0669\u066b\u066c]/; // Bidi class AN
 const EUROPEAN_NUMBER = /[0-9\u06f0-\u06f9]/; // Bidi class EN
