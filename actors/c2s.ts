@@ -1,0 +1,397 @@
+/**
+ * ejabberd_c2s: one gen_server per client connection, under `c2s_sup` (simple_one_for_one,
+ * temporary). A state machine: wait_for_stream → wait_for_feature_request (STARTTLS, SASL) →
+ * wait_for_bind → session_established (RFC 6120 §4–§7). Socket bytes arrive as info messages;
+ * every bad input ends in its stream error, never in a crash of anything but this process.
+ */
+import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import { randomBytes } from 'node:crypto';
+import { createElement, type Element } from 'ltx';
+import type { Process } from '../supervision/process.js';
+import { noreply, start, stop, type GenServer, type Result } from '../supervision/gen_server.js';
+import type { ChildSpec } from '../supervision/child_spec.js';
+import type { ExitReason } from '../supervision/exit_reason.js';
+import { StreamParser } from '../src/xml/stream_parser.js';
+import { StreamError, streamErrorElement, type StreamErrorCondition } from '../src/xml/stream_error.js';
+import { streamHeader, streamFooter } from '../src/xml/stream_header.js';
+import { NS_BIND, NS_CLIENT, NS_SASL, NS_SESSION, NS_TLS } from '../src/xml/ns.js';
+import { errorReply, iqResult, stanzaError } from '../src/stanza/error.js';
+import { offeredMechanisms } from '../src/sasl/mechanisms.js';
+import type { ScramServer } from '../src/sasl/scram.js';
+import { jid, resourceprep, type Jid } from '../src/jid.js';
+import { childLog } from '../src/log.js';
+import type { Node } from './node.js';
+import { route } from './router.js';
+import { openSession, setPresence, type RouteMessage } from './sm.js';
+import { STOP } from './hooks.js';
+import { bindFeatures, channelBindingFeature, featuresElement, mechanismsFeature, tlsFeature } from './c2s_features.js';
+import { failure, saslAuth, saslResponse, type SaslStep } from './c2s_sasl.js';
+import { checkOutbound } from './c2s_stanza.js';
+import { authFailureDelay, recordAuthFailure } from './c2s_backoff.js';
+
+export interface C2sListener {
+  kind: 'c2s' | 'c2s_tls';
+  starttls: 'required' | 'optional';
+  allowPlainWithoutTls: boolean;
+}
+
+type Phase = 'wait_for_stream' | 'wait_for_feature_request' | 'wait_for_sasl_response' | 'wait_for_bind' | 'session_established';
+
+type ParserEvent = { kind: 'start'; attrs: Record<string, string> } | { kind: 'stanza'; el: Element } | { kind: 'end' } | { kind: 'error'; error: StreamError };
+
+interface State {
+  node: Node;
+  self: Process;
+  log: ReturnType<typeof childLog>;
+  socket: Socket;
+  listener: C2sListener;
+  encrypted: boolean;
+  parser: StreamParser;
+  events: ParserEvent[];
+  phase: Phase;
+  streamId: string;
+  headerSent: boolean;
+  closed: boolean;
+  host: string;
+  user: string | null;
+  jid: Jid | null;
+  scram: ScramServer | null;
+  ip: string;
+}
+
+type Info =
+  | { type: 'data'; socket: Socket; chunk: Buffer }
+  | { type: 'socket_closed'; socket: Socket }
+  | { type: 'tls_ready'; socket: Socket }
+  | { type: 'auth_timeout' };
+
+type Cast = RouteMessage | { type: 'replaced' } | { type: 'kick' };
+
+function attach(state: State, socket: Socket): void {
+  state.socket = socket;
+  const { self } = state;
+  socket.on('data', (chunk: Buffer) => self.info({ type: 'data', socket, chunk } satisfies Info));
+  socket.on('close', () => self.info({ type: 'socket_closed', socket } satisfies Info));
+  socket.on('error', (err) => state.log.debug({ err: err.message }, 'socket error'));
+}
+
+function newParser(state: State): StreamParser {
+  const { events } = state;
+  const { limits } = state.node.config;
+  return new StreamParser(
+    {
+      streamStart: (attrs) => events.push({ kind: 'start', attrs }),
+      stanza: (el) => events.push({ kind: 'stanza', el }),
+      streamEnd: () => events.push({ kind: 'end' }),
+      error: (error) => events.push({ kind: 'error', error }),
+    },
+    { maxStanzaSize: limits.max_stanza_size, maxDepth: limits.max_xml_depth },
+  );
+}
+
+function send(state: State, data: Element | string): void {
+  if (!state.closed) state.socket.write(typeof data === 'string' ? data : data.toString());
+}
+
+/** Ends the stream with an error (RFC 6120 §4.9.1.1): the header first if not yet sent, then the error, then close. */
+function streamError(state: State, condition: StreamErrorCondition, text?: string): void {
+  if (state.closed) return;
+  state.log.info({ condition, text, ip: state.ip }, 'stream error');
+  if (!state.headerSent) sendHeader(state);
+  send(state, streamErrorElement(new StreamError(condition, text)));
+  close(state);
+}
+
+function close(state: State): void {
+  if (state.closed) return;
+  send(state, streamFooter());
+  state.closed = true;
+  state.socket.end();
+  state.socket.destroySoon?.();
+}
+
+function sendHeader(state: State): void {
+  state.streamId = randomBytes(8).toString('hex');
+  send(state, streamHeader({ id: state.streamId, from: state.host }));
+  state.headerSent = true;
+}
+
+const c2s: GenServer<State, { node: Node; socket: Socket; listener: C2sListener }> = {
+  init({ node, socket, listener }, self) {
+    const state: State = {
+      node, self, socket, listener,
+      log: childLog({ actor: 'c2s', pid: String(self), ip: socket.remoteAddress }),
+      encrypted: listener.kind === 'c2s_tls',
+      parser: null as unknown as StreamParser,
+      events: [], phase: 'wait_for_stream', streamId: '', headerSent: false, closed: false,
+      host: node.hosts[0] as string, user: null, jid: null, scram: null,
+      ip: socket.remoteAddress ?? 'unknown',
+    };
+    state.parser = newParser(state);
+    attach(state, socket);
+    self.sendAfter(node.config.limits.auth_timeout_s * 1000, { type: 'auth_timeout' } satisfies Info);
+    return state;
+  },
+
+  async handleInfo(msg, state) {
+    const info = msg as Info;
+    switch (info.type) {
+      case 'data':
+        if (info.socket !== state.socket || state.closed) return noreply(state);
+        state.parser.write(info.chunk);
+        return drainEvents(state);
+      case 'socket_closed':
+        return info.socket === state.socket ? stop('normal', state) : noreply(state);
+      case 'tls_ready':
+        state.encrypted = true;
+        return noreply(state);
+      case 'auth_timeout':
+        if (!state.jid) streamError(state, 'connection-timeout', 'not authenticated in time');
+        return state.closed ? stop('normal', state) : noreply(state);
+    }
+  },
+
+  async handleCast(msg, state) {
+    const cast = msg as Cast;
+    switch (cast.type) {
+      case 'route': await deliverToClient(state, cast); break;
+      case 'replaced': streamError(state, 'conflict', 'Replaced by new connection'); break;
+      case 'kick': streamError(state, 'policy-violation', 'Kicked by administrator'); break;
+    }
+    return state.closed ? stop('normal', state) : noreply(state);
+  },
+
+  terminate(reason: ExitReason, state) {
+    if (reason === 'shutdown') streamError(state, 'system-shutdown');
+    else if (reason instanceof Error) streamError(state, 'internal-server-error');
+    else close(state);
+    state.socket.destroy();
+  },
+};
+
+async function drainEvents(state: State): Promise<Result<State>> {
+  while (state.events.length > 0 && !state.closed) {
+    const event = state.events.shift() as ParserEvent;
+    switch (event.kind) {
+      case 'start': onStreamStart(state, event.attrs); break;
+      case 'stanza': await onElement(state, event.el); break;
+      case 'end': close(state); break;
+      case 'error': streamError(state, event.error.condition, event.error.text); break;
+    }
+  }
+  state.events.length = 0;
+  return state.closed ? stop('normal', state) : noreply(state);
+}
+
+function onStreamStart(state: State, attrs: Record<string, string>): void {
+  const to = (attrs.to ?? '').toLowerCase();
+  if (!state.node.hosts.includes(to)) {
+    state.host = state.node.hosts[0] as string;
+    return streamError(state, 'host-unknown', `this server does not serve '${attrs.to ?? ''}'`);
+  }
+  state.host = to;
+  sendHeader(state);
+  void sendFeatures(state);
+}
+
+async function sendFeatures(state: State): Promise<void> {
+  const { listener, node } = state;
+  const children: Element[] = [];
+  if (state.jid === null && state.user === null) {
+    if (!state.encrypted && listener.kind === 'c2s') children.push(tlsFeature(listener.starttls === 'required'));
+    if (!tlsRequired(state)) {
+      children.push(mechanismsFeature(mechanisms(state)));
+      const cb = channelBindingTypes(state);
+      if (cb.length) children.push(channelBindingFeature(cb));
+    }
+    state.phase = 'wait_for_feature_request';
+  } else {
+    children.push(...bindFeatures());
+    state.phase = 'wait_for_bind';
+  }
+  const extra = await node.hooks.runFold<Element[]>('c2s_stream_features', state.host, [], { authenticated: state.user !== null });
+  if (extra !== STOP) children.push(...extra);
+  send(state, featuresElement(children));
+}
+
+const tlsRequired = (state: State): boolean => !state.encrypted && state.listener.starttls === 'required';
+
+function mechanisms(state: State): string[] {
+  return offeredMechanisms({
+    tls: state.encrypted,
+    channelBindingTypes: channelBindingTypes(state),
+    passwordFormat: state.node.config.auth.password_format,
+    allowPlainWithoutTls: state.listener.allowPlainWithoutTls,
+  });
+}
+
+function channelBindingTypes(state: State): string[] {
+  if (!(state.socket instanceof TLSSocket)) return [];
+  return state.socket.getProtocol() === 'TLSv1.3' ? ['tls-exporter'] : ['tls-unique'];
+}
+
+function channelBindingData(state: State): { type: string; data: Buffer } | undefined {
+  const socket = state.socket;
+  if (!(socket instanceof TLSSocket)) return undefined;
+  if (socket.getProtocol() === 'TLSv1.3') return { type: 'tls-exporter', data: socket.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding', Buffer.alloc(0)) };
+  const finished = socket.getPeerFinished();
+  return finished ? { type: 'tls-unique', data: finished } : undefined;
+}
+
+async function onElement(state: State, el: Element): Promise<void> {
+  switch (state.phase) {
+    case 'wait_for_stream': return streamError(state, 'not-well-formed', 'no stream header');
+    case 'wait_for_feature_request': return onFeatureRequest(state, el);
+    case 'wait_for_sasl_response': return onSaslResponse(state, el);
+    case 'wait_for_bind': return onBind(state, el);
+    case 'session_established': return onStanza(state, el);
+  }
+}
+
+async function onFeatureRequest(state: State, el: Element): Promise<void> {
+  const ns = el.getNS();
+  if (el.name === 'starttls' && ns === NS_TLS && !state.encrypted && state.listener.kind === 'c2s') return startTls(state);
+  if (tlsRequired(state)) return streamError(state, 'policy-violation', 'Use of STARTTLS required');
+  if (el.name === 'auth' && ns === NS_SASL) {
+    const step = await saslAuth(
+      { accounts: state.node.accounts, host: state.host, offered: mechanisms(state), channelBinding: channelBindingData(state) },
+      el,
+    );
+    return applySasl(state, step);
+  }
+  if (el.name === 'iq' && ns === NS_CLIENT) return unauthenticatedIq(state, el);
+  streamError(state, 'not-authorized', 'authenticate first');
+}
+
+/** Pre-authentication IQs (in-band registration) are offered to modules through `c2s_unauthenticated_iq`. */
+async function unauthenticatedIq(state: State, iq: Element): Promise<void> {
+  const answer = await state.node.hooks.runFold<Element | null>('c2s_unauthenticated_iq', state.host, null, iq, {
+    host: state.host, encrypted: state.encrypted, ip: state.ip,
+  });
+  if (answer === null || answer === STOP) {
+    const reply = errorReply(iq, stanzaError('service-unavailable'));
+    if (reply) send(state, reply);
+    return;
+  }
+  send(state, answer);
+}
+
+function startTls(state: State): void {
+  send(state, createElement('proceed', { xmlns: NS_TLS }));
+  const raw = state.socket;
+  raw.removeAllListeners('data');
+  raw.removeAllListeners('close');
+  const secure = new TLSSocket(raw, { isServer: true, secureContext: state.node.secureContext });
+  attach(state, secure);
+  secure.once('secure', () => state.self.info({ type: 'tls_ready', socket: secure } satisfies Info));
+  state.encrypted = true;
+  restartStream(state);
+}
+
+function restartStream(state: State): void {
+  state.parser.reset();
+  state.phase = 'wait_for_stream';
+  state.headerSent = false;
+}
+
+async function onSaslResponse(state: State, el: Element): Promise<void> {
+  if (el.getNS() !== NS_SASL || !state.scram) return streamError(state, 'not-authorized', 'SASL negotiation in progress');
+  if (el.name === 'abort') return applySasl(state, failure('aborted'));
+  if (el.name !== 'response') return streamError(state, 'not-authorized', 'expected <response/>');
+  return applySasl(state, saslResponse(state.scram, el));
+}
+
+async function applySasl(state: State, step: SaslStep): Promise<void> {
+  state.scram = null;
+  switch (step.kind) {
+    case 'challenge':
+      state.scram = step.exchange;
+      state.phase = 'wait_for_sasl_response';
+      return send(state, step.reply);
+    case 'success':
+      state.user = step.user;
+      state.log.info({ user: `${step.user}@${state.host}` }, 'authenticated');
+      send(state, step.reply);
+      return restartStream(state);
+    case 'failure': {
+      // Repeated failures from one address are answered ever more slowly (RFC 6120 §6.4.5 allows it).
+      await new Promise((r) => setTimeout(r, authFailureDelay(recordAuthFailure(state.ip))));
+      state.log.info({ condition: step.condition, ip: state.ip }, 'authentication failed');
+      state.phase = 'wait_for_feature_request';
+      return send(state, step.reply);
+    }
+  }
+}
+
+async function onBind(state: State, el: Element): Promise<void> {
+  const bind = el.name === 'iq' && el.attrs.type === 'set' ? el.getChild('bind', NS_BIND) : undefined;
+  if (!bind) {
+    if (el.name === 'iq' && el.getChild('session', NS_SESSION)) return send(state, iqResult(el));
+    return streamError(state, 'not-authorized', 'bind a resource first');
+  }
+  const requested = bind.getChildText('resource');
+  const resource = requested ? resourceprep(requested) : randomBytes(6).toString('hex');
+  if (!resource) return sendError(state, el, 'bad-request', 'invalid resource');
+  const full = jid(state.user as string, state.host, resource);
+  await openSession(state.node, state.self, full);
+  state.jid = full;
+  state.phase = 'session_established';
+  state.log = state.log.child({ jid: full.toString() });
+  send(state, iqResult(el, createElement('bind', { xmlns: NS_BIND }, createElement('jid', null, full.toString()))));
+}
+
+function sendError(state: State, stanza: Element, condition: Parameters<typeof stanzaError>[0], text?: string): void {
+  const reply = errorReply(stanza, stanzaError(condition, text));
+  if (reply) send(state, reply);
+}
+
+/** session_established: checks, `user_send_packet`, the privacy check, then the router (ARCHITECTURE §4). */
+async function onStanza(state: State, stanza: Element): Promise<void> {
+  const user = state.jid as Jid;
+  if (stanza.name === 'iq' && stanza.getChild('session', NS_SESSION)) return send(state, iqResult(stanza));
+  const verdict = checkOutbound(stanza, user);
+  if (!verdict.ok) {
+    if ('stream' in verdict) return streamError(state, verdict.stream, verdict.text);
+    stanza.attrs.to = state.host;
+    return sendError(state, stanza, verdict.stanza, verdict.text);
+  }
+  const { node } = state;
+  const packet = await node.hooks.runFold('user_send_packet', state.host, stanza, user, verdict.to);
+  if (packet === STOP) return;
+  if (stanza.name === 'presence' && stanza.attrs.to === user.bareString() && !stanza.attrs.type?.startsWith('sub')) {
+    await updatePresence(state, stanza);
+  }
+  const privacy = await node.hooks.runFold('privacy_check_packet', state.host, 'allow', user, verdict.to, packet, 'out');
+  if (privacy === 'deny') return sendError(state, packet as Element, 'not-acceptable', 'blocked');
+  await route(node, user, verdict.to, packet as Element);
+}
+
+/** Presence broadcast from the client: availability and priority go to sm (`ejabberd_sm:set_presence`). */
+async function updatePresence(state: State, presence: Element): Promise<void> {
+  if (presence.attrs.type === 'unavailable') return setPresence(state.self, null, null);
+  const priority = Number.parseInt(presence.getChildText('priority') ?? '0', 10);
+  await setPresence(state.self, Number.isNaN(priority) ? 0 : Math.max(-128, Math.min(127, priority)), presence);
+}
+
+/** A stanza routed to this session: `user_receive_packet`, the incoming privacy check, then the socket. */
+async function deliverToClient(state: State, msg: RouteMessage): Promise<void> {
+  if (state.phase !== 'session_established' || state.closed) return;
+  const { node } = state;
+  const user = state.jid as Jid;
+  const packet = await node.hooks.runFold('user_receive_packet', state.host, msg.stanza, user, msg.from);
+  if (packet === STOP) return;
+  const privacy = await node.hooks.runFold('privacy_check_packet', state.host, 'allow', user, msg.from, packet, 'in');
+  if (privacy === 'deny') return;
+  send(state, packet as Element);
+}
+
+export function c2sChildSpec(node: Node): ChildSpec {
+  return {
+    id: 'c2s',
+    restart: 'temporary',
+    shutdown: 2000,
+    start: (parent, socket: Socket, listener: C2sListener) =>
+      start(c2s, { node, socket, listener }, { link: parent, label: 'c2s', trapExit: true }),
+  };
+}

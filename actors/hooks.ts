@@ -1,0 +1,92 @@
+/**
+ * ejabberd_hooks: named hooks per host, callbacks run by ascending priority. The `hooks`
+ * actor keeps the table; `run` and `runFold` execute in the caller's process, as
+ * ejabberd runs hooks in the process that fires them. A throwing callback is logged and skipped.
+ */
+import type { Process } from '../supervision/process.js';
+import type { ExitReason } from '../supervision/exit_reason.js';
+import { childLog } from '../src/log.js';
+import { updateTable, type OwnedTable } from './table_keeper.js';
+
+/** Returned by a callback to end the run (`stop` in ejabberd); from a fold it drops the packet. */
+export const STOP = Symbol('stop');
+
+export type HookCallback = (...args: any[]) => unknown;
+
+interface Entry {
+  priority: number;
+  callback: HookCallback;
+  owner: Process;
+}
+
+const log = childLog({ actor: 'hooks' });
+
+export class HookTable implements OwnedTable {
+  private readonly hooks = new Map<string, Entry[]>();
+
+  add(hook: string, host: string, callback: HookCallback, priority: number, owner: Process): void {
+    const key = `${hook}\0${host}`;
+    const entries = [...(this.hooks.get(key) ?? []), { priority, callback, owner }];
+    entries.sort((a, b) => a.priority - b.priority);
+    this.hooks.set(key, entries); // copy-on-write: a run in progress keeps its snapshot
+  }
+
+  delete(hook: string, host: string, callback: HookCallback): void {
+    const key = `${hook}\0${host}`;
+    const entries = (this.hooks.get(key) ?? []).filter((e) => e.callback !== callback);
+    if (entries.length) this.hooks.set(key, entries);
+    else this.hooks.delete(key);
+  }
+
+  get(hook: string, host: string): readonly Entry[] {
+    return this.hooks.get(`${hook}\0${host}`) ?? [];
+  }
+
+  owners(): Set<Process> {
+    return new Set([...this.hooks.values()].flat().map((e) => e.owner));
+  }
+
+  dropOwner(owner: Process, _reason: ExitReason): void {
+    for (const [key, entries] of this.hooks) {
+      const kept = entries.filter((e) => e.owner !== owner);
+      if (kept.length) this.hooks.set(key, kept);
+      else this.hooks.delete(key);
+    }
+  }
+
+  /** `ejabberd_hooks:run/3`: every callback in turn until one returns STOP. */
+  async run(hook: string, host: string, ...args: unknown[]): Promise<void> {
+    for (const entry of this.get(hook, host)) {
+      if ((await invoke(hook, entry, args)) === STOP) return;
+    }
+  }
+
+  /** `ejabberd_hooks:run_fold/4`: threads `acc` through the callbacks; STOP ends the fold with STOP. */
+  async runFold<A>(hook: string, host: string, acc: A, ...args: unknown[]): Promise<A | typeof STOP> {
+    let value: unknown = acc;
+    for (const entry of this.get(hook, host)) {
+      const result = await invoke(hook, entry, [value, ...args], value);
+      if (result === STOP) return STOP;
+      value = result;
+    }
+    return value as A;
+  }
+}
+
+async function invoke(hook: string, entry: Entry, args: unknown[], fallback?: unknown): Promise<unknown> {
+  try {
+    return await entry.callback(...args);
+  } catch (error) {
+    log.error({ hook, owner: String(entry.owner), err: error }, 'hook callback failed, skipped');
+    return fallback;
+  }
+}
+
+/** `ejabberd_hooks:add/5`: the callback is removed when `owner` dies. */
+export function addHook(owner: Process, hook: string, host: string, callback: HookCallback, priority = 50): Promise<void> {
+  return updateTable<HookTable, void>('hooks', owner, (t) => t.add(hook, host, callback, priority, owner));
+}
+
+export function deleteHook(owner: Process, hook: string, host: string, callback: HookCallback): Promise<void> {
+  return updateTable<HookTable, void>('hooks', owner, (t) => t.delete(hook, host, callback));
+}

@@ -1,0 +1,16 @@
+/** The modules Troupe ships, and which of them run: `modules:` in troupe.yml enables, configures or disables (`false`). */
+import type { ChildSpec } from '../../supervision/child_spec.js';
+import { moduleChildSpec, type ModuleSpec } from '../gen_mod.js';
+import type { Node } from '../node.js';
+import { modRegister } from './mod_register.js';
+
+export const MODULES: readonly ModuleSpec<any>[] = [modRegister];
+
+export function moduleChildSpecs(node: Node): ChildSpec[] {
+  const configured = node.config.modules;
+  const unknown = Object.keys(configured).filter((name) => !MODULES.some((m) => m.name === name));
+  if (unknown.length) throw new Error(`modules: unknown module ${unknown.join(', ')} (known: ${MODULES.map((m) => m.name).join(', ')})`);
+  return MODULES.filter((m) => (m.name in configured ? configured[m.name] !== false : m.defaultEnabled)).map((m) =>
+    moduleChildSpec(node, m, configured[m.name]),
+  );
+}

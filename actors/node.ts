@@ -1,0 +1,50 @@
+/**
+ * The node: the tables every process of this server shares (route, session, hook and IQ
+ * tables, the storage handle), created once and handed to the tree. They outlive the actors
+ * that keep them, like ETS tables whose heir is the supervisor.
+ */
+import type { Config } from '../src/config/schema.js';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { tlsServerOptions, type TlsMaterial } from '../src/tls/certificate.js';
+import { HookTable } from './hooks.js';
+import { RouteTable } from './router.js';
+import { IqTable } from './iq_handler.js';
+import { SessionTable } from './session_table.js';
+import { StorageHolder } from './storage.js';
+import type { LocalContext } from './local.js';
+import { Accounts } from '../src/auth/accounts.js';
+import { levelPasswdStore } from '../src/storage/passwd.js';
+
+export interface Node extends LocalContext {
+  readonly config: Config;
+  readonly tls: TlsMaterial;
+  /** One context for STARTTLS and direct TLS alike. */
+  readonly secureContext: SecureContext;
+  readonly storage: StorageHolder;
+  readonly accounts: Accounts;
+  readonly startedAt: number;
+}
+
+export function createNode(config: Config, tls: TlsMaterial): Node {
+  const hooks = new HookTable();
+  // ejabberd runs sm_remove_connection for every closed session, orderly or not.
+  const sessions = new SessionTable((session, reason) => void hooks.run('sm_remove_connection', session.jid.domain, session.jid, reason));
+  const storage = new StorageHolder();
+  const accounts = new Accounts(() => levelPasswdStore(storage.db), {
+    passwordFormat: config.auth.password_format,
+    scramIterations: config.auth.scram_iterations,
+  });
+  return {
+    config,
+    tls,
+    secureContext: createSecureContext(tlsServerOptions(tls)),
+    hooks,
+    accounts,
+    sessions,
+    routes: new RouteTable(),
+    localIq: new IqTable(),
+    hosts: config.hosts,
+    storage,
+    startedAt: Date.now(),
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Account lookups for logins (ejabberd_auth): a node-cache in front of the passwd store, so a
+ * login storm does not read LevelDB once per SASL step; invalidated on every change.
+ */
+import NodeCache from 'node-cache';
+import { timingSafeEqual } from 'node:crypto';
+import { accountFor, type PasswdStore, type StoredAccount } from '../storage/passwd.js';
+import { deriveScramCredentials, type ScramCredentials, type ScramHash } from '../sasl/scram_credentials.js';
+import { verifyPlainAgainstScram } from '../sasl/plain.js';
+
+export interface AuthOptions {
+  passwordFormat: 'scram' | 'plain';
+  scramIterations: number;
+}
+
+export class Accounts {
+  private readonly cache = new NodeCache({ stdTTL: 60, checkperiod: 120, useClones: false, maxKeys: 100_000 });
+
+  constructor(private readonly store: () => PasswdStore, private readonly options: AuthOptions) {}
+
+  async get(user: string, host: string): Promise<StoredAccount | undefined> {
+    const key = `${user}@${host}`;
+    const cached = this.cache.get<StoredAccount | null>(key);
+    if (cached !== undefined) return cached ?? undefined;
+    const account = await this.store().get(user, host);
+    try {
+      this.cache.set(key, account ?? null);
+    } catch {
+      // maxKeys reached: serve uncached rather than fail the login.
+    }
+    return account;
+  }
+
+  /** SCRAM credentials for this hash; for plain-stored accounts they are derived per login. */
+  async scramCredentials(user: string, host: string, hash: ScramHash): Promise<ScramCredentials | null> {
+    const account = await this.get(user, host);
+    if (!account) return null;
+    if (account.format === 'scram') return account.scram[hash];
+    return deriveScramCredentials(account.password, hash, this.options.scramIterations);
+  }
+
+  async checkPassword(user: string, host: string, password: string): Promise<boolean> {
+    const account = await this.get(user, host);
+    if (!account) return false;
+    if (account.format === 'scram') return verifyPlainAgainstScram(password, account.scram.sha256, 'sha256');
+    const a = Buffer.from(account.password);
+    const b = Buffer.from(password);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  async exists(user: string, host: string): Promise<boolean> {
+    return (await this.get(user, host)) !== undefined;
+  }
+
+  /** Creates or replaces the account's credentials in the configured format. */
+  async setPassword(user: string, host: string, password: string): Promise<void> {
+    await this.store().set(user, host, await accountFor(password, this.options.passwordFormat, this.options.scramIterations));
+    this.invalidate(user, host);
+  }
+
+  async remove(user: string, host: string): Promise<void> {
+    await this.store().remove(user, host);
+    this.invalidate(user, host);
+  }
+
+  users(host: string): Promise<string[]> {
+    return this.store().users(host);
+  }
+
+  invalidate(user: string, host: string): void {
+    this.cache.del(`${user}@${host}`);
+  }
+}

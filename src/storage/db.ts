@@ -1,0 +1,28 @@
+/**
+ * LevelDB (ARCHITECTURE §5): one database in the data dir, one sublevel per table, JSON values,
+ * keys that sort by user so a range read returns one user's rows. Every multi-key change is one
+ * `batch()`.
+ */
+import { Level } from 'level';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export type Db = Level<string, unknown>;
+
+export const TABLES = ['passwd', 'roster', 'roster_version', 'offline', 'vcard', 'private', 'privacy', 'mam', 'muc_room'] as const;
+export type TableName = (typeof TABLES)[number];
+
+export async function openDb(dataDir: string): Promise<Db> {
+  const dir = join(dataDir, 'db');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const db = new Level<string, unknown>(dir, { valueEncoding: 'json' });
+  await db.open();
+  return db;
+}
+
+export function table<V>(db: Db, name: TableName) {
+  return db.sublevel<string, V>(name, { valueEncoding: 'json' });
+}
+
+/** Key of a user's row: `host\0user` sorts all rows of one host together. */
+export const userKey = (user: string, host: string): string => `${host}\0${user}`;
