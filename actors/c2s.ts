@@ -56,6 +56,8 @@ interface State {
   host: string;
   user: string | null;
   jid: Jid | null;
+  /** Has sent available presence (so the next one is not initial). */
+  available: boolean;
   scram: ScramServer | null;
   ip: string;
 }
@@ -108,7 +110,6 @@ function close(state: State): void {
   send(state, streamFooter());
   state.closed = true;
   state.socket.end();
-  state.socket.destroySoon?.();
 }
 
 function sendHeader(state: State): void {
@@ -125,7 +126,7 @@ const c2s: GenServer<State, { node: Node; socket: Socket; listener: C2sListener 
       encrypted: listener.kind === 'c2s_tls',
       parser: null as unknown as StreamParser,
       events: [], phase: 'wait_for_stream', streamId: '', headerSent: false, closed: false,
-      host: node.hosts[0] as string, user: null, jid: null, scram: null,
+      host: node.hosts[0] as string, user: null, jid: null, available: false, scram: null,
       ip: socket.remoteAddress ?? 'unknown',
     };
     state.parser = newParser(state);
@@ -166,7 +167,8 @@ const c2s: GenServer<State, { node: Node; socket: Socket; listener: C2sListener 
     if (reason === 'shutdown') streamError(state, 'system-shutdown');
     else if (reason instanceof Error) streamError(state, 'internal-server-error');
     else close(state);
-    state.socket.destroy();
+    // Let the closing tag flush; a peer that never closes its side is cut off later.
+    setTimeout(() => state.socket.destroy(), 5000).unref();
   },
 };
 
@@ -338,6 +340,7 @@ async function onBind(state: State, el: Element): Promise<void> {
   state.jid = full;
   state.phase = 'session_established';
   state.log = state.log.child({ jid: full.toString() });
+  state.self.label = `c2s ${full}`;
   send(state, iqResult(el, createElement('bind', { xmlns: NS_BIND }, createElement('jid', null, full.toString()))));
 }
 
@@ -367,11 +370,23 @@ async function onStanza(state: State, stanza: Element): Promise<void> {
   await route(node, user, verdict.to, packet as Element);
 }
 
-/** Presence broadcast from the client: availability and priority go to sm (`ejabberd_sm:set_presence`). */
+/**
+ * Presence broadcast from the client: availability and priority go to sm
+ * (`ejabberd_sm:set_presence`), then `user_presence_broadcast` lets the roster fan it out to
+ * contacts (and probe them, and flush offline messages, when it is the initial presence).
+ */
 async function updatePresence(state: State, presence: Element): Promise<void> {
-  if (presence.attrs.type === 'unavailable') return setPresence(state.self, null, null);
-  const priority = Number.parseInt(presence.getChildText('priority') ?? '0', 10);
-  await setPresence(state.self, Number.isNaN(priority) ? 0 : Math.max(-128, Math.min(127, priority)), presence);
+  const user = state.jid as Jid;
+  const initial = !state.available && presence.attrs.type !== 'unavailable';
+  if (presence.attrs.type === 'unavailable') {
+    state.available = false;
+    await setPresence(state.self, null, null);
+  } else {
+    state.available = true;
+    const priority = Number.parseInt(presence.getChildText('priority') ?? '0', 10);
+    await setPresence(state.self, Number.isNaN(priority) ? 0 : Math.max(-128, Math.min(127, priority)), presence);
+  }
+  await state.node.hooks.run('user_presence_broadcast', state.host, user, presence, initial);
 }
 
 /** A stanza routed to this session: `user_receive_packet`, the incoming privacy check, then the socket. */

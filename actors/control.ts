@@ -11,7 +11,7 @@ import type { Process } from '../supervision/process.js';
 import { noreply, start, stop, type GenServer, type Result } from '../supervision/gen_server.js';
 import { childLog } from '../src/log.js';
 import {
-  LineSplitter, encode, parseRequest, socketPath, type ControlResponse,
+  LineSplitter, MAX_LINE, encode, parseRequest, socketPath, type ControlResponse,
 } from '../src/control/protocol.js';
 import { runCommand } from './control_commands.js';
 
@@ -79,14 +79,16 @@ const control: GenServer<State, Node> = {
 function accept(socket: net.Socket, clients: Set<net.Socket>, self: Process): void {
   clients.add(socket);
   socket.setEncoding('utf8');
-  const lines = new LineSplitter();
-  socket.on('data', (chunk: string) => {
+  const lines = new LineSplitter(MAX_LINE);
+  const onData = (chunk: string): void => {
     try {
       for (const line of lines.push(chunk)) self.info({ type: 'request', socket, line } satisfies Msg);
     } catch (error) {
-      socket.end(encode({ ok: false, error: (error as Error).message }));
+      socket.off('data', onData);
+      socket.write(encode({ ok: false, error: `bad request: ${(error as Error).message}` }), () => socket.destroy());
     }
-  });
+  };
+  socket.on('data', onData);
   // A client that vanishes mid-answer is its own problem, never the actor's.
   socket.on('error', (error) => log.debug({ err: error }, 'control client error'));
   socket.on('close', () => clients.delete(socket));

@@ -10,7 +10,6 @@ import { whichChildren, type ChildInfo } from '../supervision/supervisor.js';
 import { injectFault } from '../supervision/gen_server.js';
 import { jid, nameprep, nodeprep } from '../src/jid.js';
 import { preparePassword } from '../src/sasl/saslprep.js';
-import { accountFor, levelPasswdStore } from '../src/storage/passwd.js';
 import { oneLine, type ControlResponse, type StatusResult, type TreeNode } from '../src/control/protocol.js';
 
 export class UsageError extends Error {
@@ -87,7 +86,9 @@ async function walkTree(): Promise<{ root: TreeNode; pids: Map<string, Process> 
 async function describe(child: Pick<ChildInfo, 'id' | 'pid' | 'type' | 'restarts'>, pids: Map<string, Process>): Promise<TreeNode> {
   const { id, pid, type, restarts } = child;
   const status = pid === null ? 'restarting' : pid.alive ? 'running' : 'dead';
-  const node: TreeNode = { id, name: pid?.name ?? null, pid: pid ? String(pid) : null, status, restarts, mailbox: pid?.mailboxLength ?? 0, type };
+  const node: TreeNode = {
+    id, name: pid?.name ?? null, label: pid?.label ?? null, pid: pid ? String(pid) : null, status, restarts, mailbox: pid?.mailboxLength ?? 0, type,
+  };
   if (!pid) return node;
   pids.set(String(pid), pid);
   if (type === 'supervisor' && pid.alive) {
@@ -97,37 +98,37 @@ async function describe(child: Pick<ChildInfo, 'id' | 'pid' | 'type' | 'restarts
 }
 
 // ---- accounts (ejabberd_auth) ----
+// Through `node.accounts` (the passwd store behind the login cache), so a change is seen by
+// the very next login rather than after the cache's TTL.
+
+function validHost(node: Node, hostArg: string): string {
+  const host = nameprep(hostArg);
+  if (host === null || !node.hosts.includes(host)) throw new Error(`unknown host '${hostArg}' (served: ${node.hosts.join(', ')})`);
+  return host;
+}
 
 function account(node: Node, userArg: string, hostArg: string): { user: string; host: string } {
   const user = nodeprep(userArg);
   if (user === null) throw new Error(`invalid user name '${userArg}'`);
-  const host = nameprep(hostArg);
-  if (host === null || !node.hosts.includes(host)) throw new Error(`unknown host '${hostArg}' (served: ${node.hosts.join(', ')})`);
-  return { user, host };
+  return { user, host: validHost(node, hostArg) };
 }
 
 function checkPassword(password: string): void {
   if (preparePassword(password) === null) throw new Error('invalid password (empty, or characters PRECIS does not allow)');
 }
 
-async function setPassword(node: Node, user: string, host: string, password: string): Promise<void> {
-  const { password_format, scram_iterations } = node.config.auth;
-  await levelPasswdStore(node.storage.db).set(user, host, await accountFor(password, password_format, scram_iterations));
-}
-
 async function register(node: Node, [userArg, hostArg, password]: string[]): Promise<string> {
   const { user, host } = account(node, userArg!, hostArg!);
   checkPassword(password!);
-  if (await levelPasswdStore(node.storage.db).get(user, host)) throw new Error(`user ${user}@${host} already exists`);
-  await setPassword(node, user, host, password!);
+  if (await node.accounts.exists(user, host)) throw new Error(`user ${user}@${host} already exists`);
+  await node.accounts.setPassword(user, host, password!);
   return `user ${user}@${host} registered`;
 }
 
 async function unregister(node: Node, [userArg, hostArg]: string[]): Promise<string> {
   const { user, host } = account(node, userArg!, hostArg!);
-  const store = levelPasswdStore(node.storage.db);
-  if (!(await store.get(user, host))) throw new Error(`user ${user}@${host} does not exist`);
-  await store.remove(user, host);
+  if (!(await node.accounts.exists(user, host))) throw new Error(`user ${user}@${host} does not exist`);
+  await node.accounts.remove(user, host);
   kickSessions(node, user, host);
   // As ejabberd_auth:remove_user: modules drop the user's roster, offline messages, vCard...
   await node.hooks.run('remove_user', host, user, host);
@@ -137,15 +138,13 @@ async function unregister(node: Node, [userArg, hostArg]: string[]): Promise<str
 async function passwd(node: Node, [userArg, hostArg, password]: string[]): Promise<string> {
   const { user, host } = account(node, userArg!, hostArg!);
   checkPassword(password!);
-  if (!(await levelPasswdStore(node.storage.db).get(user, host))) throw new Error(`user ${user}@${host} does not exist`);
-  await setPassword(node, user, host, password!);
+  if (!(await node.accounts.exists(user, host))) throw new Error(`user ${user}@${host} does not exist`);
+  await node.accounts.setPassword(user, host, password!);
   return `password of ${user}@${host} changed`;
 }
 
 async function registeredUsers(node: Node, [hostArg]: string[]): Promise<string[]> {
-  const host = nameprep(hostArg!);
-  if (host === null || !node.hosts.includes(host)) throw new Error(`unknown host '${hostArg}' (served: ${node.hosts.join(', ')})`);
-  return levelPasswdStore(node.storage.db).users(host);
+  return node.accounts.users(validHost(node, hostArg!));
 }
 
 // ---- sessions (ejabberd_sm) ----

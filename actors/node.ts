@@ -28,7 +28,7 @@ export interface Node extends LocalContext {
 export function createNode(config: Config, tls: TlsMaterial): Node {
   const hooks = new HookTable();
   // ejabberd runs sm_remove_connection for every closed session, orderly or not.
-  const sessions = new SessionTable((session, reason) => void hooks.run('sm_remove_connection', session.jid.domain, session.jid, reason));
+  const sessions = new SessionTable((session, reason) => void hooks.run('sm_remove_connection', session.jid.domain, session, reason));
   const storage = new StorageHolder();
   const accounts = new Accounts(() => levelPasswdStore(storage.db), {
     passwordFormat: config.auth.password_format,
