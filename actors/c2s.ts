@@ -318,7 +318,8 @@ async function applySasl(state: State, step: SaslStep): Promise<void> {
       return restartStream(state);
     case 'failure': {
       // Repeated failures from one address are answered ever more slowly (RFC 6120 §6.4.5 allows it).
-      await new Promise((r) => setTimeout(r, authFailureDelay(recordAuthFailure(state.ip))));
+      const delay = authFailureDelay(recordAuthFailure(state.ip), state.node.config.limits.max_auth_failures);
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       state.log.info({ condition: step.condition, ip: state.ip }, 'authentication failed');
       state.phase = 'wait_for_feature_request';
       return send(state, step.reply);
@@ -405,7 +406,7 @@ export function c2sChildSpec(node: Node): ChildSpec {
   return {
     id: 'c2s',
     restart: 'temporary',
-    shutdown: 2000,
+    shutdown: node.config.shutdown_timeout_ms,
     start: (parent, socket: Socket, listener: C2sListener) =>
       start(c2s, { node, socket, listener }, { link: parent, label: 'c2s', trapExit: true }),
   };

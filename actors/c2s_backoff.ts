@@ -1,6 +1,7 @@
 /**
- * Login failure back-off per address: each failure within ten minutes doubles the delay of the
- * next failure answer (0.1 s, 0.2 s, … up to 5 s), so guessing passwords gets slow.
+ * Login failure back-off per address: past `limits.max_auth_failures` failures within ten
+ * minutes, each further failure answer is delayed twice as long (0.1 s, 0.2 s, … up to 5 s),
+ * so guessing passwords gets slow while a mistyped password costs nothing.
  */
 import NodeCache from 'node-cache';
 
@@ -17,6 +18,6 @@ export function recordAuthFailure(ip: string): number {
   return count;
 }
 
-export function authFailureDelay(count: number): number {
-  return Math.min(5000, 100 * 2 ** (count - 1));
+export function authFailureDelay(count: number, free: number): number {
+  return count <= free ? 0 : Math.min(5000, 100 * 2 ** (count - free - 1));
 }
