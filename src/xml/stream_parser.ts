@@ -161,7 +161,10 @@ export class StreamParser {
     try {
       this.sax.write(ready.text);
     } catch (e) {
-      return e instanceof StreamError ? e : notWellFormed('bad entity or character reference'); // ltx throws on &foo; and &#0;
+      if (e instanceof StreamError) return e;
+      // ltx's unescaping throws "Illegal XML entity/character" on &foo; and &#0;; anything else is our bug, not the client's.
+      const illegal = e instanceof Error && e.message.startsWith('Illegal XML');
+      return illegal ? notWellFormed('bad entity or character reference') : new StreamError('internal-server-error', 'parser failure');
     }
     return this.phase !== 'closed' && this.tagEvents !== ready.tags ? notWellFormed('malformed tag') : null;
   }
@@ -250,7 +253,7 @@ export class StreamParser {
       return;
     }
     if (this.phase === 'header') throw new StreamError('invalid-namespace', 'expected <open/>');
-    if (el.attrs.xmlns === undefined) el.attrs.xmlns = this.header?.xmlns ?? NS_CLIENT;
+    if (el.attrs.xmlns === undefined) el.attrs.xmlns = NS_CLIENT; // the stream's default namespace (checked in openStream)
     this.queue.push({ kind: 'stanza', el });
   }
 }
