@@ -48,11 +48,11 @@ export class StreamError extends Error {
 
 /**
  * RFC 6120 §4.9.2: `<stream:error><COND xmlns='…xmpp-streams'/><text xmlns='…xmpp-streams'>…</text></stream:error>`.
- * The `stream` prefix is declared on the element itself, so it is also valid without a stream
- * header (RFC 7395 §3.6 WebSocket framing) and `el.getNS()` works on it.
+ * Over WebSocket there is no stream header binding the `stream` prefix, so the element declares it
+ * itself (RFC 7395 §3.6: stream errors are sent as standalone elements).
  */
-export function streamErrorElement(err: StreamError): Element {
-  const el = new Element('stream:error', { 'xmlns:stream': NS_STREAMS });
+export function streamErrorElement(err: StreamError, framing: 'tcp' | 'websocket' = 'tcp'): Element {
+  const el = new Element('stream:error', framing === 'websocket' ? { 'xmlns:stream': NS_STREAMS } : null);
   el.c(err.condition, { xmlns: NS_STREAM_ERRORS });
   if (err.text) el.c('text', { xmlns: NS_STREAM_ERRORS }).t(err.text);
   return el;

@@ -278,11 +278,11 @@ describe('stream errors and headers (RFC 6120 §4.9, §4.7; RFC 7395)', () => {
   it('streamErrorElement builds <stream:error> with the condition and text', () => {
     const err = new StreamError('policy-violation', 'too big');
     assert.ok(err instanceof Error && err.condition === 'policy-violation' && err.text === 'too big');
-    const el = streamErrorElement(err);
+    const el = streamErrorElement(err, 'websocket');
     assert.ok(el.is('error', NS_STREAMS));
     assert.ok(el.getChild('policy-violation', NS_STREAM_ERRORS));
     assert.equal(el.getChildText('text', NS_STREAM_ERRORS), 'too big');
-    assert.equal(String(streamErrorElement(new StreamError('host-unknown'))), `<stream:error xmlns:stream="${NS_STREAMS}"><host-unknown xmlns="${NS_STREAM_ERRORS}"/></stream:error>`);
+    assert.equal(String(streamErrorElement(new StreamError('host-unknown'))), `<stream:error><host-unknown xmlns="${NS_STREAM_ERRORS}"/></stream:error>`);
   });
   it('builds the server header, footer and WebSocket forms', () => {
     assert.equal(
