@@ -14,10 +14,7 @@ function collect(options?: Partial<StreamParserOptions>, onStanza?: (el: Element
   const parser: StreamParser = new StreamParser(
     {
       streamStart: (attrs) => events.push(['start', attrs]),
-      stanza: (el) => {
-        events.push(['stanza', el]);
-        onStanza?.(el, parser);
-      },
+      stanza: (el) => (events.push(['stanza', el]), onStanza?.(el, parser)),
       streamEnd: () => events.push(['end']),
       error: (err) => events.push(['error', err.condition]),
     },
@@ -173,12 +170,20 @@ describe('StreamParser: limits (RFC 6120 §13.12)', () => {
     assert.ok(sent > 256 * 1024 - 2048 && sent <= 256 * 1024 + 16 * 1024, `error after ${sent} bytes`);
   });
   it('stops a 1 MiB chunk of endless text', () => assert.equal(errorOf('<message><body>' + '>'.repeat(1 << 20)), 'policy-violation'));
+  it('stays linear when a long token arrives one byte per write (ltx alone takes minutes)', () => {
+    const { write, events } = collect();
+    write(HEADER, "<message a='");
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < 300_000 && !errors(events).length; i++) write('>');
+    assert.deepEqual(errors(events), ['policy-violation']);
+    assert.ok(process.hrtime.bigint() - start < 5_000_000_000n, 'under 5 s');
+  });
   it('rejects nesting deeper than maxDepth', () => {
     const nest = (n: number) => '<a>'.repeat(n) + '</a>'.repeat(n);
-    assert.equal(errorOf(nest(32)), undefined);
-    assert.equal(errorOf(nest(33)), 'policy-violation');
-    assert.equal(errorOf(nest(4), { maxDepth: 4 }), undefined);
-    assert.equal(errorOf(nest(5), { maxDepth: 4 }), 'policy-violation');
+    for (const [n, maxDepth] of [[32, undefined], [4, 4]] as const) {
+      assert.equal(errorOf(nest(n), maxDepth ? { maxDepth } : {}), undefined);
+      assert.equal(errorOf(nest(n + 1), maxDepth ? { maxDepth } : {}), 'policy-violation');
+    }
   });
 });
 
