@@ -41,7 +41,7 @@ const control: GenServer<State, Node> = {
   async init(node, self) {
     const path = socketPath(node.config.data_dir);
     if (Buffer.byteLength(path) > MAX_SOCKET_PATH) throw new Error(`control socket path too long for a Unix socket: ${path}`);
-    await closeServer(listening.get(path), path);
+    closeServer(listening.get(path), path);
     await removeStaleSocket(path);
     const clients = new Set<net.Socket>();
     const server = net.createServer((socket) => accept(socket, clients, self));
@@ -51,7 +51,7 @@ const control: GenServer<State, Node> = {
     try {
       await chmod(path, 0o600);
     } catch (error) {
-      await closeServer(server, path);
+      closeServer(server, path);
       throw error;
     }
     log.debug({ path }, 'control socket listening');
@@ -69,10 +69,10 @@ const control: GenServer<State, Node> = {
     return noreply(state);
   },
 
-  async terminate(_reason, state) {
+  terminate(_reason, state) {
     // end(), not destroy(): an answer already written (e.g. to `crash control`) still arrives.
     for (const socket of state.clients) socket.end();
-    await closeServer(state.server, state.path);
+    closeServer(state.server, state.path);
   },
 };
 
@@ -104,10 +104,14 @@ function listen(server: net.Server, path: string): Promise<void> {
   });
 }
 
-async function closeServer(server: net.Server | undefined, path: string): Promise<void> {
+/**
+ * Closing the listening handle unlinks the socket file at once; not waiting for the clients
+ * to hang up means a stuck troupectl cannot hold up the node's shutdown.
+ */
+function closeServer(server: net.Server | undefined, path: string): void {
   if (!server) return;
   if (listening.get(path) === server) listening.delete(path);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  server.close();
 }
 
 /**

@@ -1,0 +1,92 @@
+/**
+ * The control channel's protocol (like ejabberdctl talking to the node): a Unix socket
+ * `<data_dir>/troupe.sock`, newline-delimited JSON, one request → one response. Shared by the
+ * `control` actor and `troupectl`, which speaks only this (src/ never imports actors/).
+ */
+import path from 'node:path';
+
+export interface ControlRequest {
+  cmd: string;
+  args: string[];
+}
+
+/** `usage`: the request itself was wrong (unknown verb, wrong arguments); troupectl exits 2. */
+export type ControlResponse =
+  | { ok: true; result: unknown }
+  | { ok: false; error: string; usage?: boolean };
+
+/** One process of the supervision tree, as `tree` returns it. */
+export interface TreeNode {
+  id: string;
+  name: string | null;
+  /** The process label, e.g. `c2s alice@localhost/phone` for a connection (null with no pid). */
+  label: string | null;
+  /** null while its supervisor restarts it. */
+  pid: string | null;
+  status: 'running' | 'dead' | 'restarting';
+  restarts: number;
+  mailbox: number;
+  type: 'worker' | 'supervisor';
+  children?: TreeNode[];
+}
+
+export interface StatusResult {
+  pid: number;
+  uptime_s: number;
+  hosts: string[];
+  sessions: number;
+  processes: number;
+}
+
+/** A request line longer than this is refused, so no client makes the node buffer without end. */
+export const MAX_LINE = 64 * 1024;
+
+export const socketPath = (dataDir: string): string => path.join(dataDir, 'troupe.sock');
+
+export const encode = (msg: ControlRequest | ControlResponse): string => `${JSON.stringify(msg)}\n`;
+
+/** The first line of a message: every error on the channel is one line. */
+export const oneLine = (text: string): string => text.split('\n', 1)[0]!.trim();
+
+/**
+ * Splits a decoded stream into lines; a chunk may hold several lines or part of one. The node
+ * bounds requests; the CLI does not bound answers (the tree of a busy node is long).
+ */
+export class LineSplitter {
+  private buffer = '';
+
+  constructor(private readonly maxLine = Infinity) {}
+
+  /** The complete non-blank lines in `chunk`; throws RangeError when a line exceeds the bound. */
+  push(chunk: string): string[] {
+    this.buffer += chunk;
+    const lines = this.buffer.split('\n');
+    this.buffer = lines.pop()!;
+    if (this.buffer.length > this.maxLine || lines.some((l) => l.length > this.maxLine)) {
+      throw new RangeError(`line longer than ${this.maxLine} characters`);
+    }
+    return lines.filter((l) => l.trim() !== '');
+  }
+}
+
+/** Validates a request line; a string is the error to answer with. */
+export function parseRequest(line: string): ControlRequest | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return 'bad request: not JSON';
+  }
+  const req = value as Partial<ControlRequest> | null;
+  if (typeof req !== 'object' || req === null || typeof req.cmd !== 'string') return 'bad request: expected {"cmd": string, "args": [string]}';
+  const args = req.args ?? [];
+  if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) return 'bad request: args must be a list of strings';
+  return { cmd: req.cmd, args };
+}
+
+/** Validates a response line (the CLI's side). */
+export function parseResponse(line: string): ControlResponse {
+  const value = JSON.parse(line) as Partial<ControlResponse> | null;
+  if (typeof value !== 'object' || value === null || typeof value.ok !== 'boolean') throw new Error('malformed response');
+  return value as ControlResponse;
+}
