@@ -291,8 +291,10 @@ function startTls(state: State): void {
   restartStream(state);
 }
 
+/** A new stream after STARTTLS or SASL: nothing sent before the restart may leak into it. */
 function restartStream(state: State): void {
-  state.parser.reset();
+  state.events.length = 0;
+  state.parser = newParser(state); // a fresh parser: not even an error state carries over
   state.phase = 'wait_for_stream';
   state.headerSent = false;
 }

@@ -7,7 +7,7 @@
  */
 import type { z } from 'zod';
 import type { Process } from '../supervision/process.js';
-import { noreply, reply, start, type GenServer } from '../supervision/gen_server.js';
+import { noreply, reply, replyTo, start, type GenServer } from '../supervision/gen_server.js';
 import type { ChildSpec } from '../supervision/child_spec.js';
 import { answerIq, registerIqHandler, type IqDisc, type IqHandler, type IqRequest } from './iq_handler.js';
 import { addHook, type HookCallback } from './hooks.js';
@@ -65,8 +65,18 @@ function genMod(node: Node): GenServer<State, { spec: ModuleSpec<any>; opts: unk
       if (request?.type === 'iq') await answerIq(request.ctx, request.iq, request.handler);
       return noreply(state);
     },
-    handleCall(request, _from, state) {
+    async handleCall(request, from, state) {
       if (request === 'features') return reply(state.features, state);
+      const iqRequest = request as IqRequest;
+      if (iqRequest?.type === 'iq') {
+        try {
+          await answerIq(iqRequest.ctx, iqRequest.iq, iqRequest.handler);
+        } catch (error) {
+          replyTo(from, 'answered'); // answerIq sent internal-server-error: the caller must not send another
+          throw error;
+        }
+        return reply('answered', state);
+      }
       throw new Error(`${state.spec.name}: unknown request ${String(request)}`);
     },
   };

@@ -92,7 +92,12 @@ export async function processIq(ctx: RoutingContext, table: IqTable, from: Jid, 
       return answerIq(ctx, iq, handler).catch(() => undefined);
     case 'one_queue':
       if (!owner.alive) return bounce(ctx, from, to, stanza, stanzaError('service-unavailable'));
-      return owner.cast({ type: 'iq', iq, handler, ctx } satisfies IqRequest);
+      // A call, not a cast, though nobody waits for it: if the owner dies with this IQ still
+      // queued (its mailbox is dropped), the call fails and the sender gets an error, not silence.
+      void owner.call({ type: 'iq', iq, handler, ctx } satisfies IqRequest, Infinity).catch(() =>
+        bounce(ctx, from, to, stanza, stanzaError('internal-server-error')).catch(() => undefined),
+      );
+      return;
     case 'parallel':
       return runInTemporaryProcess(ctx, iq, handler);
   }

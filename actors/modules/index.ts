@@ -3,8 +3,16 @@ import type { ChildSpec } from '../../supervision/child_spec.js';
 import { moduleChildSpec, type ModuleSpec } from '../gen_mod.js';
 import type { Node } from '../node.js';
 import { modRegister } from './mod_register.js';
+import { modRoster } from './mod_roster.js';
+import { modPresence } from './mod_presence.js';
+import { modOffline } from './mod_offline.js';
 
-export const MODULES: readonly ModuleSpec<any>[] = [modRegister];
+export const MODULES: readonly ModuleSpec<any>[] = [
+  modRegister,
+  modRoster,
+  modPresence,
+  modOffline,
+];
 
 export function moduleChildSpecs(node: Node): ChildSpec[] {
   const configured = node.config.modules;

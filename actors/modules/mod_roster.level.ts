@@ -1,0 +1,87 @@
+/**
+ * mod_roster on LevelDB (ARCHITECTURE §5): items in the `roster` sublevel under
+ * `host\0user\0contact`, the version in `roster_version` under `host\0user`. Every item change
+ * is one batch over both sublevels, so a crash never leaves an item without its version bump.
+ * Durability: batches are written with `sync: true` (fsync before the promise resolves), so a
+ * result sent to the client after the write survives a power cut; `sync: false` trades that for
+ * speed (the OS may lose the last writes, LevelDB's log still keeps each batch atomic).
+ */
+import { table, userKey, type Db } from '../../src/storage/db.js';
+import type { RosterItem } from '../../src/roster/item.js';
+import { lockFor } from './keyed_lock.js';
+import type { RosterStore, RosterTx } from './mod_roster.store.js';
+
+export interface LevelRosterOptions {
+  sync: boolean;
+}
+
+const itemKey = (user: string, host: string, contact: string): string => `${userKey(user, host)}\0${contact}`;
+/** All of one user's items: the key prefix up to the separator, which no localpart contains. */
+const userRange = (user: string, host: string) => ({ gte: `${userKey(user, host)}\0`, lt: `${userKey(user, host)}\u0001` });
+
+export function levelRosterStore(holder: { readonly db: Db }, opts: LevelRosterOptions = { sync: true }): RosterStore {
+  const lock = lockFor(holder, 'roster');
+  const items = (db: Db) => table<RosterItem>(db, 'roster');
+  const versions = (db: Db) => table<number>(db, 'roster_version');
+
+  async function readItems(db: Db, user: string, host: string): Promise<RosterItem[]> {
+    return items(db).values(userRange(user, host)).all();
+  }
+
+  async function readVersion(db: Db, user: string, host: string): Promise<number> {
+    return (await versions(db).get(userKey(user, host))) ?? 0;
+  }
+
+  return {
+    transaction(user, host, fn) {
+      return lock.run(userKey(user, host), async () => {
+        const db = holder.db;
+        let version = await readVersion(db, user, host);
+        const tx: RosterTx = {
+          get version() {
+            return version;
+          },
+          item: async (contact) => items(db).get(itemKey(user, host, contact)),
+          items: () => readItems(db, user, host),
+          async write(contact, item, bump = true) {
+            const next = bump ? version + 1 : version;
+            const key = itemKey(user, host, contact);
+            const value = item && { ...item, ver: bump ? next : Math.min(item.ver, version) };
+            await db.batch<string, unknown>(
+              [
+                value ? { type: 'put', sublevel: items(db), key, value } : { type: 'del', sublevel: items(db), key },
+                ...(bump ? [{ type: 'put' as const, sublevel: versions(db), key: userKey(user, host), value: next }] : []),
+              ],
+              { sync: opts.sync },
+            );
+            version = next;
+            return next;
+          },
+        };
+        return fn(tx);
+      });
+    },
+
+    async read(user, host) {
+      const db = holder.db;
+      const [list, version] = await Promise.all([readItems(db, user, host), readVersion(db, user, host)]);
+      return { items: list, version };
+    },
+
+    item: (user, host, contact) => items(holder.db).get(itemKey(user, host, contact)),
+
+    removeUser(user, host) {
+      return lock.run(userKey(user, host), async () => {
+        const db = holder.db;
+        const keys = await items(db).keys(userRange(user, host)).all();
+        await db.batch<string, unknown>(
+          [
+            ...keys.map((key) => ({ type: 'del' as const, sublevel: items(db), key })),
+            { type: 'del' as const, sublevel: versions(db), key: userKey(user, host) },
+          ],
+          { sync: opts.sync },
+        );
+      });
+    },
+  };
+}
