@@ -1,0 +1,142 @@
+// The servers under test: Troupe (`node dist/src/main.js`) and the ejabberd anchor, started the way
+// ../shared/bench/servers/start-servers.sh does. Each runs in its own process group (session), so
+// stop() ends it and everything it spawned, and nothing else.
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ServerName } from './options.js';
+import { groupAlive, listenerPid, pidAlive, spawnGroup, stopGroup, waitForPort } from './process.js';
+
+export const DOMAIN = 'bench.local';
+export const TROUPE_PORT = 35242;
+export const EJABBERD_PORT = 35222; // fixed in the kit's ejabberd.yml
+
+export interface Server {
+  name: ServerName;
+  port: number;
+  /** the process that owns the listening socket: the kit samples its RSS and CPU */
+  pid: number;
+  /** stdout and stderr of the server */
+  logFile: string;
+  alive(): boolean;
+  /** SIGTERM to the process group, SIGKILL after `graceMs`; resolves when the group is gone */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * The servers of one run, by name: start() (re)starts one, keeping its data (the accounts) in
+ * `<dir>/<name>`; stopAll() stops every one still running. One certificate for both.
+ */
+export class Fleet {
+  readonly running = new Map<ServerName, Server>();
+  readonly troupeYml: string;
+  private readonly cert: { cert: string; key: string };
+
+  constructor(private readonly root: string, private readonly kit: string, private readonly dir: string) {
+    this.cert = makeCertificate(dir);
+    this.troupeYml = path.join(dir, 'troupe.yml');
+    mkdirSync(path.join(dir, 'troupe'), { recursive: true });
+    writeFileSync(this.troupeYml, troupeConfig(path.join(dir, 'troupe'), this.cert));
+  }
+
+  async start(name: ServerName): Promise<Server> {
+    await this.running.get(name)?.stop();
+    this.running.delete(name);
+    const server = name === 'troupe'
+      ? await startTroupe(this.root, path.join(this.dir, 'troupe'), this.troupeYml)
+      : await startEjabberd(this.kit, path.join(this.dir, 'ejabberd'), this.cert);
+    this.running.set(name, server);
+    console.log(`${name}: PID ${server.pid} on 127.0.0.1:${server.port}, log ${server.logFile}`);
+    return server;
+  }
+
+  async stopAll(): Promise<void> {
+    for (const s of this.running.values()) {
+      try {
+        await s.stop();
+        console.log(`${s.name} stopped`);
+      } catch (err) {
+        console.error(`${s.name}: ${(err as Error).message}`);
+      }
+    }
+    this.running.clear();
+  }
+}
+
+/** A self-signed RSA-2048 certificate, as the kit used for ejabberd; both servers get the same one. */
+export function makeCertificate(dir: string): { cert: string; key: string } {
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert,
+    '-days', '30', '-subj', `/CN=${DOMAIN}`, '-addext', `subjectAltName=DNS:${DOMAIN}`], { stdio: 'ignore' });
+  return { cert, key };
+}
+
+/** The benchmark troupe.yml (keys: src/config/schema.ts). */
+export function troupeConfig(dir: string, tls: { cert: string; key: string }): string {
+  const q = JSON.stringify;
+  return `\
+# Written by bench/run.ts for one benchmark run.
+hosts: [${DOMAIN}]
+data_dir: ${q(path.join(dir, 'data'))}
+loglevel: warn
+listen:
+  c2s: { port: ${TROUPE_PORT}, ip: 127.0.0.1, starttls: optional, allow_plain_auth_without_tls: true }
+  c2s_tls: false
+  http: false
+tls: { cert: ${q(tls.cert)}, key: ${q(tls.key)} }
+auth: { password_format: plain }   # Tsung has no SCRAM: PLAIN against plain storage, as on ejabberd
+registration: open
+`;
+}
+
+/** Starts Troupe from `root` (the built repo) with `configFile`; resolves once the port accepts. */
+export async function startTroupe(root: string, dir: string, configFile: string): Promise<Server> {
+  const main = path.join(root, 'dist/src/main.js');
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` (or the server is not written yet)`);
+  const logFile = path.join(dir, 'troupe.log');
+  // `exec` keeps the node process as the group leader, so child.pid is the server's PID
+  const child = spawnGroup('sh', ['-c', 'ulimit -n "$(ulimit -Hn)"; exec node "$0" --config "$1"', main, configFile],
+    { cwd: root, env: { ...process.env, TROUPE_LOGLEVEL: 'warn' } }, logFile);
+  await waitForPort(TROUPE_PORT, child, 30_000, logFile);
+  return handle('troupe', TROUPE_PORT, child, child.pid!, logFile);
+}
+
+export function ejabberdInstalled(): boolean {
+  return existsSync('/usr/sbin/ejabberdctl');
+}
+
+/**
+ * Starts ejabberd with the kit's ejabberd.yml/ejabberdctl.cfg (c2s 127.0.0.1:35222, plain password
+ * storage, open registration, backlog 1024), its data in `dir`, as user ejabberd with the fd limit
+ * raised (runuser alone would leave 1024 and ejabberd dies under the storm). Needs root.
+ */
+export async function startEjabberd(kitDir: string, dir: string, tls: { cert: string; key: string }): Promise<Server> {
+  if (process.getuid?.() !== 0) throw new Error('starting ejabberd needs root (runuser -u ejabberd)');
+  mkdirSync(path.join(dir, 'logs'), { recursive: true });
+  mkdirSync(path.join(dir, 'spool'), { recursive: true });
+  const pem = path.join(dir, 'server.pem');
+  writeFileSync(pem, readFileSync(tls.cert, 'utf8') + readFileSync(tls.key, 'utf8'));
+  const yml = readFileSync(path.join(kitDir, 'servers/ejabberd.yml'), 'utf8');
+  if (!yml.includes(`port: ${EJABBERD_PORT}`)) throw new Error(`the kit's ejabberd.yml no longer listens on ${EJABBERD_PORT}`);
+  writeFileSync(path.join(dir, 'ejabberd.yml'), yml.replace(/^([ \t]*-[ \t]*)"[^"\n]*\.pem"/m, `$1${JSON.stringify(pem)}`));
+  copyFileSync(path.join(kitDir, 'servers/ejabberdctl.cfg'), path.join(dir, 'ejabberdctl.cfg'));
+  execFileSync('chown', ['-R', 'ejabberd:', dir]);
+  chmodSync(path.dirname(dir), 0o755); // our mkdtemp dir is 0700: let user ejabberd through
+  const logFile = path.join(dir, 'logs/fg.out');
+  const cmd = `ulimit -n "$(ulimit -Hn)"; export HOME="$0"; ` +
+    'exec /usr/sbin/ejabberdctl --config-dir "$0" --logs "$0/logs" --spool "$0/spool" foreground';
+  const child = spawnGroup('runuser', ['-u', 'ejabberd', '--', 'sh', '-c', cmd, dir], { cwd: dir }, logFile);
+  await waitForPort(EJABBERD_PORT, child, 90_000, logFile);
+  const pid = listenerPid(EJABBERD_PORT);
+  if (pid === undefined) throw new Error(`ejabberd: no PID owns port ${EJABBERD_PORT}`);
+  return handle('ejabberd', EJABBERD_PORT, child, pid, logFile);
+}
+
+function handle(name: ServerName, port: number, child: ChildProcess, pid: number, logFile: string): Server {
+  return {
+    name, port, pid, logFile,
+    alive: () => groupAlive(child.pid!) && pidAlive(pid),
+    stop: (graceMs = 10_000) => stopGroup(child.pid!, graceMs),
+  };
+}
