@@ -68,7 +68,8 @@ type Info =
   | { type: 'tls_ready'; socket: Socket }
   | { type: 'auth_timeout' };
 
-type Cast = RouteMessage | { type: 'replaced' } | { type: 'kick' };
+/** `send`: a module writes a top-level element (a nonza, e.g. an XEP-0198 ack) to this client. */
+export type C2sCast = RouteMessage | { type: 'replaced' } | { type: 'kick' } | { type: 'send'; element: Element };
 
 function attach(state: State, socket: Socket): void {
   state.socket = socket;
@@ -154,9 +155,10 @@ const c2s: GenServer<State, { node: Node; socket: Socket; listener: C2sListener 
   },
 
   async handleCast(msg, state) {
-    const cast = msg as Cast;
+    const cast = msg as C2sCast;
     switch (cast.type) {
       case 'route': await deliverToClient(state, cast); break;
+      case 'send': send(state, cast.element); break;
       case 'replaced': streamError(state, 'conflict', 'Replaced by new connection'); break;
       case 'kick': streamError(state, 'policy-violation', 'Kicked by administrator'); break;
     }
@@ -355,6 +357,7 @@ function sendError(state: State, stanza: Element, condition: Parameters<typeof s
 /** session_established: checks, `user_send_packet`, the privacy check, then the router (ARCHITECTURE §4). */
 async function onStanza(state: State, stanza: Element): Promise<void> {
   const user = state.jid as Jid;
+  if (stanza.getNS() !== NS_CLIENT) return onNonza(state, stanza);
   if (stanza.name === 'iq' && stanza.getChild('session', NS_SESSION)) return send(state, iqResult(stanza));
   const verdict = checkOutbound(stanza, user);
   if (!verdict.ok) {
@@ -371,6 +374,12 @@ async function onStanza(state: State, stanza: Element): Promise<void> {
   const privacy = await node.hooks.runFold('privacy_check_packet', state.host, 'allow', user, verdict.to, packet, 'out');
   if (privacy === 'deny') return sendError(state, packet as Element, 'not-acceptable', 'blocked');
   await route(node, user, verdict.to, packet as Element);
+}
+
+/** Top-level elements other than stanzas (CSI, …) go to modules through `c2s_authenticated_packet`. */
+async function onNonza(state: State, el: Element): Promise<void> {
+  const handled = await state.node.hooks.runFold('c2s_authenticated_packet', state.host, false, state.jid, el, state.self);
+  if (handled !== true) streamError(state, 'unsupported-stanza-type', `<${el.name} xmlns='${el.getNS() ?? ''}'/> is not handled here`);
 }
 
 /**

@@ -63,7 +63,8 @@ export class Process {
   private exitedPromise: Promise<ExitReason> | null = null;
   private resolveExited: ((reason: ExitReason) => void) | null = null;
 
-  constructor(readonly label: string) {}
+  /** What this process is, for unregistered processes in the tree (e.g. `c2s alice@localhost/phone`). */
+  constructor(public label: string) {}
 
   /** Resolves with the exit reason once the process is dead. */
   get exited(): Promise<ExitReason> {
