@@ -89,5 +89,6 @@ export function moduleChildSpec(node: Node, spec: ModuleSpec<any>, rawOpts: unkn
     const issue = parsed.error.issues[0];
     throw new Error(`modules.${spec.name}${issue?.path.length ? '.' + issue.path.join('.') : ''}: ${issue?.message}`);
   }
-  return { id: spec.name, start: (parent) => start(genMod(node), { spec, opts: parsed.data }, { name: spec.name, link: parent }) };
+  // Trapping exits, a module handles its shutdown after the IQ in progress: no write is cut short.
+  return { id: spec.name, start: (parent) => start(genMod(node), { spec, opts: parsed.data }, { name: spec.name, link: parent, trapExit: true }) };
 }
