@@ -20,7 +20,21 @@ export async function openDb(dataDir: string): Promise<Db> {
   return db;
 }
 
+const tables = new WeakMap<Db, Map<TableName, unknown>>();
+
+/**
+ * The sublevel of one table, made once per database handle: a sublevel opens itself and
+ * attaches to its parent until the parent closes, so one per operation would queue and leak.
+ */
 export function table<V>(db: Db, name: TableName) {
+  let byName = tables.get(db);
+  if (!byName) tables.set(db, (byName = new Map()));
+  let sub = byName.get(name) as ReturnType<typeof makeTable<V>> | undefined;
+  if (!sub) byName.set(name, (sub = makeTable<V>(db, name)));
+  return sub;
+}
+
+function makeTable<V>(db: Db, name: TableName) {
   return db.sublevel<string, V>(name, { valueEncoding: 'json' });
 }
 
