@@ -75,7 +75,7 @@ async function help(): Promise<string[]> {
 }
 
 /** The live tree from `troupe_sup`, and every pid in it (for `crash <0.N.0>`). */
-async function walkTree(): Promise<{ root: TreeNode; pids: Map<string, Process> }> {
+export async function walkTree(): Promise<{ root: TreeNode; pids: Map<string, Process> }> {
   const top = whereis('troupe_sup');
   if (!top) throw new Error('troupe_sup is not running');
   const pids = new Map<string, Process>();
