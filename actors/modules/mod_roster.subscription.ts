@@ -102,13 +102,17 @@ function deliverToAvailable(r: Roster, owner: Jid, contact: Jid, type: Subscript
   }
 }
 
-/** §3.1.5: a new subscriber gets the owner's current presence; §3.2.2, §3.3.3: a lost one gets unavailable. */
 async function afterChange(r: Roster, owner: Jid, contact: Jid, o: Outcome): Promise<void> {
-  if (!o.gainedFrom && !o.lostFrom) return;
+  if (o.gainedFrom) await presenceFollows(r, owner, contact, 'gained');
+  if (o.lostFrom) await presenceFollows(r, owner, contact, 'lost');
+}
+
+/** §3.1.5: a new subscriber gets the owner's current presence; §3.2.2, §3.3.3: a lost one gets unavailable. */
+async function presenceFollows(r: Roster, owner: Jid, contact: Jid, subscriber: 'gained' | 'lost'): Promise<void> {
   const { node } = r.ctx;
   for (const session of node.sessions.resources(owner)) {
     if (!session.presence) continue;
-    const out = o.gainedFrom ? clone(session.presence) : presence('unavailable', session.jid, contact);
+    const out = subscriber === 'gained' ? clone(session.presence) : presence('unavailable', session.jid, contact);
     out.attrs.from = session.jid.toString();
     out.attrs.to = contact.toString();
     await route(node, session.jid, contact, out);
@@ -121,7 +125,7 @@ export async function sendUnsubscribingPresence(r: Roster, owner: Jid, contact: 
   if (hasTo(old) || old.pendingOut) await route(node, owner, contact, presence('unsubscribe', owner, contact));
   if (hasFrom(old) || old.pendingIn) {
     await route(node, owner, contact, presence('unsubscribed', owner, contact));
-    await afterChange(r, owner, contact, { next: old, changed: true, forward: true, gainedFrom: false, lostFrom: hasFrom(old) });
+    if (hasFrom(old)) await presenceFollows(r, owner, contact, 'lost');
   }
 }
 
