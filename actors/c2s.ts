@@ -69,7 +69,7 @@ type Info =
   | { type: 'auth_timeout' };
 
 /** `send`: a module writes a top-level element (a nonza, e.g. an XEP-0198 ack) to this client. */
-export type C2sCast = RouteMessage | { type: 'replaced' } | { type: 'kick' } | { type: 'send'; element: Element };
+export type C2sCast = RouteMessage | { type: 'replaced' } | { type: 'kick' } | { type: 'ping_timeout' } | { type: 'send'; element: Element };
 
 function attach(state: State, socket: Socket): void {
   state.socket = socket;
@@ -93,8 +93,15 @@ function newParser(state: State): StreamParser {
   );
 }
 
+/** Writes within one tick leave in one syscall (cork, uncork on the next tick). */
 function send(state: State, data: Element | string): void {
-  if (!state.closed) state.socket.write(typeof data === 'string' ? data : data.toString());
+  if (state.closed) return;
+  const { socket } = state;
+  if (socket.writableCorked === 0) {
+    socket.cork();
+    process.nextTick(() => socket.uncork());
+  }
+  socket.write(typeof data === 'string' ? data : data.toString());
 }
 
 /** Ends the stream with an error (RFC 6120 §4.9.1.1): the header first if not yet sent, then the error, then close. */
@@ -113,8 +120,20 @@ function close(state: State): void {
   state.socket.end();
 }
 
+/** Stream ids need only be unpredictable (RFC 6120 §4.7.3): one random pool, sliced. */
+let idPool = Buffer.alloc(0);
+let idOffset = 0;
+function streamId(): string {
+  if (idOffset + 8 > idPool.length) {
+    idPool = randomBytes(4096);
+    idOffset = 0;
+  }
+  idOffset += 8;
+  return idPool.toString('hex', idOffset - 8, idOffset);
+}
+
 function sendHeader(state: State): void {
-  state.streamId = randomBytes(8).toString('hex');
+  state.streamId = streamId();
   send(state, streamHeader({ id: state.streamId, from: state.host }));
   state.headerSent = true;
 }
@@ -161,6 +180,7 @@ const c2s: GenServer<State, { node: Node; socket: Socket; listener: C2sListener 
       case 'send': send(state, cast.element); break;
       case 'replaced': streamError(state, 'conflict', 'Replaced by new connection'); break;
       case 'kick': streamError(state, 'policy-violation', 'Kicked by administrator'); break;
+      case 'ping_timeout': streamError(state, 'connection-timeout', 'Ping timeout'); break; // mod_ping
     }
     return state.closed ? stop('normal', state) : noreply(state);
   },
