@@ -13,6 +13,7 @@ import { tlsServerOptions } from '../src/tls/certificate.js';
 import { childLog } from '../src/log.js';
 import type { Node } from './node.js';
 import type { C2sListener } from './c2s.js';
+import { httpListenerSpec } from './http.js';
 
 interface Args {
   node: Node;
@@ -65,7 +66,7 @@ function listenerSpec(node: Node, listener: C2sListener, port: number, ip: strin
 }
 
 export function listenerChildSpecs(node: Node): ChildSpec[] {
-  const { c2s, c2s_tls } = node.config.listen;
+  const { c2s, c2s_tls, http } = node.config.listen;
   const specs: ChildSpec[] = [];
   if (c2s) {
     specs.push(listenerSpec(node, { kind: 'c2s', starttls: c2s.starttls, allowPlainWithoutTls: c2s.allow_plain_auth_without_tls }, c2s.port, c2s.ip));
@@ -73,5 +74,6 @@ export function listenerChildSpecs(node: Node): ChildSpec[] {
   if (c2s_tls) {
     specs.push(listenerSpec(node, { kind: 'c2s_tls', starttls: 'optional', allowPlainWithoutTls: false }, c2s_tls.port, c2s_tls.ip));
   }
+  if (http) specs.push(httpListenerSpec(node, http.port, http.ip));
   return specs;
 }

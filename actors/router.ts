@@ -10,6 +10,7 @@ import type { Jid } from '../src/jid.js';
 import { errorReply, stanzaError, type StanzaError } from '../src/stanza/error.js';
 import { updateTable, type OwnedTable } from './table_keeper.js';
 import { STOP, type HookTable } from './hooks.js';
+import { timeRouting } from '../src/http/metrics.js';
 
 export type RouteHandler = (from: Jid, to: Jid, stanza: Element) => void | Promise<void>;
 
@@ -52,8 +53,13 @@ export interface RoutingContext {
   routes: RouteTable;
 }
 
-/** `ejabberd_router:route/3`. */
-export async function route(ctx: RoutingContext, from: Jid, to: Jid, stanza: Element): Promise<void> {
+/** `ejabberd_router:route/3`, timed for `troupe_routing_seconds`. */
+export function route(ctx: RoutingContext, from: Jid, to: Jid, stanza: Element): Promise<void> {
+  return timeRouting(() => doRoute(ctx, from, to, stanza));
+}
+
+/** `ejabberd_router:do_route/3`. */
+async function doRoute(ctx: RoutingContext, from: Jid, to: Jid, stanza: Element): Promise<void> {
   const filtered = await ctx.hooks.runFold('filter_packet', 'global', { from, to, stanza });
   if (filtered === STOP) return;
   const target = ctx.routes.get(to.domain);

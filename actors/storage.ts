@@ -5,6 +5,7 @@
 import type { Process } from '../supervision/process.js';
 import { reply, start, type GenServer } from '../supervision/gen_server.js';
 import { openDb, type Db } from '../src/storage/db.js';
+import { timeWrites } from '../src/http/leveldb_timing.js';
 
 export class StorageHolder {
   private current: Db | null = null;
@@ -33,7 +34,7 @@ interface State {
 const storage: GenServer<State, State> = {
   async init(args) {
     await args.holder.closeStale();
-    args.holder.set(await openDb(args.dataDir));
+    args.holder.set(timeWrites(await openDb(args.dataDir)));
     return args;
   },
   handleCall(request, _from, state) {
