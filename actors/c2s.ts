@@ -9,7 +9,7 @@ import { TLSSocket } from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { createElement, type Element } from 'ltx';
 import type { Process } from '../supervision/process.js';
-import { noreply, start, stop, type GenServer, type Result } from '../supervision/gen_server.js';
+import { noreply, reply, start, stop, type CallResult, type GenServer, type Result } from '../supervision/gen_server.js';
 import type { ChildSpec } from '../supervision/child_spec.js';
 import type { ExitReason } from '../supervision/exit_reason.js';
 import { StreamParser } from '../src/xml/stream_parser.js';
@@ -19,11 +19,12 @@ import { NS_BIND, NS_CLIENT, NS_SASL, NS_SESSION, NS_TLS } from '../src/xml/ns.j
 import { errorReply, iqResult, stanzaError } from '../src/stanza/error.js';
 import { offeredMechanisms } from '../src/sasl/mechanisms.js';
 import type { ScramServer } from '../src/sasl/scram.js';
-import { jid, resourceprep, type Jid } from '../src/jid.js';
+import { jid, resourceprep, tryParseJid, type Jid } from '../src/jid.js';
 import { childLog } from '../src/log.js';
 import type { Node } from './node.js';
 import { route } from './router.js';
-import { openSession, setPresence, type RouteMessage } from './sm.js';
+import { closeSession, openSession, setPresence, type RouteMessage } from './sm.js';
+import { NS_SM, StreamManagement, ackElement, enabled, failed, findResumable, parseH, requestElement } from './c2s_sm.js';
 import { STOP } from './hooks.js';
 import { bindFeatures, channelBindingFeature, featuresElement, mechanismsFeature, tlsFeature } from './c2s_features.js';
 import { failure, saslAuth, saslResponse, type SaslStep } from './c2s_sasl.js';
@@ -60,13 +61,34 @@ interface State {
   available: boolean;
   scram: ScramServer | null;
   ip: string;
+  /** XEP-0198, once the client has enabled it. */
+  sm: StreamManagement | null;
+  /** The socket is gone but the session waits for a resume (XEP-0198 §5). */
+  detached: boolean;
+  /** The socket was handed to the c2s of the session being resumed: do not touch it. */
+  handedOver: boolean;
 }
 
 type Info =
   | { type: 'data'; socket: Socket; chunk: Buffer }
   | { type: 'socket_closed'; socket: Socket }
   | { type: 'tls_ready'; socket: Socket }
-  | { type: 'auth_timeout' };
+  | { type: 'auth_timeout' }
+  | { type: 'resume_timeout'; socket: Socket }
+  | { type: 'request_ack' };
+
+/** What the c2s of a new connection hands over to the c2s of the session it resumes. */
+interface Takeover {
+  type: 'takeover';
+  user: string;
+  host: string;
+  h: number;
+  socket: Socket;
+  parser: StreamParser;
+  events: ParserEvent[];
+  encrypted: boolean;
+  streamId: string;
+}
 
 /** `send`: a module writes a top-level element (a nonza, e.g. an XEP-0198 ack) to this client. */
 export type C2sCast = RouteMessage | { type: 'replaced' } | { type: 'kick' } | { type: 'ping_timeout' } | { type: 'send'; element: Element };
@@ -96,6 +118,17 @@ function newParser(state: State): StreamParser {
 /** Writes within one tick leave in one syscall (cork, uncork on the next tick). */
 function send(state: State, data: Element | string): void {
   if (state.closed) return;
+  if (state.sm && typeof data !== 'string' && isStanza(data)) {
+    state.sm.sent(data);
+    if (state.sm.pending > state.node.config.c2s.stream_management.max_ack_queue) {
+      return streamError(state, 'policy-violation', 'Too many unacked stanzas');
+    }
+    if (!state.sm.ackRequested) {
+      state.sm.ackRequested = true; // one <r/> per burst, sent once the burst is written
+      state.self.info({ type: 'request_ack' } satisfies Info);
+    }
+  }
+  if (state.detached) return; // kept in the queue, resent on resume
   const { socket } = state;
   if (socket.writableCorked === 0) {
     socket.cork();
@@ -113,8 +146,11 @@ function streamError(state: State, condition: StreamErrorCondition, text?: strin
   close(state);
 }
 
+const isStanza = (el: Element): boolean =>
+  (el.name === 'message' || el.name === 'presence' || el.name === 'iq') && (el.attrs.xmlns === undefined || el.attrs.xmlns === NS_CLIENT);
+
 function close(state: State): void {
-  if (state.closed) return;
+  if (state.closed || state.handedOver) return;
   send(state, streamFooter());
   state.closed = true;
   state.socket.end();
@@ -147,7 +183,7 @@ const c2s: GenServer<State, { node: Node; socket: Socket; listener: C2sListener 
       parser: null as unknown as StreamParser,
       events: [], phase: 'wait_for_stream', streamId: '', headerSent: false, closed: false,
       host: node.hosts[0] as string, user: null, jid: null, available: false, scram: null,
-      ip: socket.remoteAddress ?? 'unknown',
+      ip: socket.remoteAddress ?? 'unknown', sm: null, detached: false, handedOver: false,
     };
     state.parser = newParser(state);
     attach(state, socket);
@@ -163,7 +199,13 @@ const c2s: GenServer<State, { node: Node; socket: Socket; listener: C2sListener 
         state.parser.write(info.chunk);
         return drainEvents(state);
       case 'socket_closed':
-        return info.socket === state.socket ? stop('normal', state) : noreply(state);
+        if (info.socket !== state.socket) return noreply(state);
+        return detach(state) ? noreply(state) : stop('normal', state);
+      case 'resume_timeout':
+        return state.detached && info.socket === state.socket ? stop('normal', state) : noreply(state);
+      case 'request_ack':
+        if (state.sm && state.sm.pending > 0 && !state.detached) send(state, requestElement());
+        return noreply(state);
       case 'tls_ready':
         state.encrypted = true;
         return noreply(state);
@@ -185,7 +227,16 @@ const c2s: GenServer<State, { node: Node; socket: Socket; listener: C2sListener 
     return state.closed ? stop('normal', state) : noreply(state);
   },
 
-  terminate(reason: ExitReason, state) {
+  handleCall(request, _from, state) {
+    const takeover = request as Takeover;
+    if (takeover.type !== 'takeover') throw new Error(`c2s: unknown call ${String(takeover.type)}`);
+    return resume(state, takeover);
+  },
+
+  async terminate(reason: ExitReason, state) {
+    state.sm?.release();
+    await rerouteUnacked(state);
+    if (state.handedOver) return;
     if (reason === 'shutdown') streamError(state, 'system-shutdown');
     else if (reason instanceof Error) streamError(state, 'internal-server-error');
     else close(state);
@@ -232,6 +283,7 @@ async function sendFeatures(state: State): Promise<void> {
     state.phase = 'wait_for_feature_request';
   } else {
     children.push(...bindFeatures());
+    if (state.node.config.c2s.stream_management.enabled) children.push(createElement('sm', { xmlns: NS_SM }));
     state.phase = 'wait_for_bind';
   }
   const extra = await node.hooks.runFold<Element[]>('c2s_stream_features', state.host, [], { authenticated: state.user !== null });
@@ -352,6 +404,7 @@ async function applySasl(state: State, step: SaslStep): Promise<void> {
 }
 
 async function onBind(state: State, el: Element): Promise<void> {
+  if (el.is('resume', NS_SM)) return handOver(state, el);
   const bind = el.name === 'iq' && el.attrs.type === 'set' ? el.getChild('bind', NS_BIND) : undefined;
   if (!bind) {
     if (el.name === 'iq' && el.getChild('session', NS_SESSION)) return send(state, iqResult(el));
@@ -377,7 +430,9 @@ function sendError(state: State, stanza: Element, condition: Parameters<typeof s
 /** session_established: checks, `user_send_packet`, the privacy check, then the router (ARCHITECTURE §4). */
 async function onStanza(state: State, stanza: Element): Promise<void> {
   const user = state.jid as Jid;
+  if (stanza.getNS() === NS_SM) return onStreamManagement(state, stanza);
   if (stanza.getNS() !== NS_CLIENT) return onNonza(state, stanza);
+  if (state.sm) state.sm.inbound++;
   if (stanza.name === 'iq' && stanza.getChild('session', NS_SESSION)) return send(state, iqResult(stanza));
   const verdict = checkOutbound(stanza, user);
   if (!verdict.ok) {
@@ -389,7 +444,7 @@ async function onStanza(state: State, stanza: Element): Promise<void> {
   const packet = await node.hooks.runFold('user_send_packet', state.host, stanza, user, verdict.to);
   if (packet === STOP) return;
   if (stanza.name === 'presence' && stanza.attrs.to === user.bareString() && !stanza.attrs.type?.startsWith('sub')) {
-    await updatePresence(state, stanza);
+    await updatePresence(state, packet as Element); // as the hooks left it (e.g. with the XEP-0153 avatar hash)
   }
   const privacy = await node.hooks.runFold('privacy_check_packet', state.host, 'allow', user, verdict.to, packet, 'out');
   if (privacy === 'deny') return sendError(state, packet as Element, 'not-acceptable', 'blocked');
@@ -441,4 +496,95 @@ export function c2sChildSpec(node: Node): ChildSpec {
     start: (parent, socket: Socket, listener: C2sListener) =>
       start(c2s, { node, socket, listener }, { link: parent, label: 'c2s', trapExit: true }),
   };
+}
+
+/** XEP-0198 in session_established: `<enable/>`, `<r/>`, `<a/>`. */
+function onStreamManagement(state: State, el: Element): void {
+  const options = state.node.config.c2s.stream_management;
+  switch (el.name) {
+    case 'enable':
+      if (!options.enabled || state.sm) return send(state, failed('unexpected-request'));
+      state.sm = new StreamManagement(state.self, el.attrs.resume === 'true' || el.attrs.resume === '1');
+      return send(state, enabled(state.sm, options.resume_timeout));
+    case 'r':
+      if (state.sm) send(state, ackElement(state.sm.inbound));
+      return;
+    case 'a': {
+      const h = parseH(el.attrs.h);
+      if (state.sm && h !== null) state.sm.ack(h);
+      return;
+    }
+  }
+  streamError(state, 'unsupported-stanza-type', `<${el.name}/> of XEP-0198 is not valid here`);
+}
+
+/** The socket dropped: a resumable session waits `resume_timeout` for its client. */
+function detach(state: State): boolean {
+  if (!state.sm?.id || state.closed || state.phase !== 'session_established') return false;
+  state.detached = true;
+  state.log.info({ pending: state.sm.pending }, 'connection lost, waiting for a resume');
+  state.self.sendAfter(state.node.config.c2s.stream_management.resume_timeout * 1000, { type: 'resume_timeout', socket: state.socket } satisfies Info);
+  return true;
+}
+
+/** A new connection asks to resume: its socket goes to the c2s holding the session (XEP-0198 §5). */
+async function handOver(state: State, el: Element): Promise<void> {
+  const h = parseH(el.attrs.h);
+  const holder = el.attrs.previd ? findResumable(el.attrs.previd) : undefined;
+  if (h === null || !holder) return send(state, failed('item-not-found'));
+  const socket = state.socket;
+  socket.pause();
+  for (const event of ['data', 'close', 'error']) socket.removeAllListeners(event);
+  const takeover: Takeover = {
+    type: 'takeover', user: state.user as string, host: state.host, h, socket,
+    parser: state.parser, events: state.events, encrypted: state.encrypted, streamId: state.streamId,
+  };
+  const outcome = await holder.call<string>(takeover).catch(() => 'gone');
+  if (outcome !== 'ok') {
+    attach(state, socket);
+    socket.resume();
+    return send(state, failed('item-not-found'));
+  }
+  state.handedOver = true;
+  state.closed = true;
+  state.events = []; // the parser and its queue now belong to the holder
+}
+
+/** The holder's side of a resume: take the socket, ack, say `<resumed/>`, resend what was not acknowledged. */
+function resume(state: State, t: Takeover): CallResult<State> {
+  const sm = state.sm;
+  if (!sm?.id || state.jid?.local !== t.user || state.host !== t.host || state.closed) return reply('not resumable', state);
+  if (!state.detached) {
+    // The client came back before we saw the old connection drop.
+    for (const event of ['data', 'close', 'error']) state.socket.removeAllListeners(event);
+    state.socket.destroy();
+  }
+  sm.ack(t.h);
+  state.detached = false;
+  state.parser = t.parser;
+  state.events = t.events;
+  state.encrypted = t.encrypted;
+  state.streamId = t.streamId;
+  attach(state, t.socket);
+  t.socket.resume();
+  send(state, createElement('resumed', { xmlns: NS_SM, previd: sm.id, h: String(sm.inbound % 2 ** 32) }));
+  for (const stanza of sm.drain()) send(state, stanza);
+  state.log.info('session resumed');
+  if (state.events.length > 0) void state.self.info({ type: 'data', socket: t.socket, chunk: Buffer.alloc(0) } satisfies Info);
+  return reply('ok', state);
+}
+
+/**
+ * The session ends with stanzas the client never acknowledged: messages go back through the
+ * router to the user's bare JID (other resources, offline storage, or an error to the sender),
+ * so none is silently dropped (XEP-0198 §5 end).
+ */
+async function rerouteUnacked(state: State): Promise<void> {
+  const pending = state.sm?.drain().filter((el) => el.name === 'message' && el.attrs.type !== 'error' && el.attrs.type !== 'groupchat') ?? [];
+  if (pending.length === 0 || !state.jid) return;
+  await closeSession(state.self).catch(() => undefined);
+  for (const message of pending) {
+    const from = tryParseJid(message.attrs.from ?? '');
+    if (from) await route(state.node, from, state.jid.bare(), message).catch(() => undefined);
+  }
 }

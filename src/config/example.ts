@@ -49,6 +49,10 @@ limits:
 
 c2s:
   resource_conflict: replace            # the old session gets <conflict/>
+  stream_management:                    # XEP-0198
+    enabled: true
+    resume_timeout: 300                 # seconds a dropped session waits for a resume
+    max_ack_queue: 5000                 # unacknowledged stanzas before the stream is closed
 
 shutdown_timeout_ms: 5000
 

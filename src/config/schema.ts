@@ -72,7 +72,20 @@ export const configSchema = z.strictObject({
       auth_timeout_s: z.number().positive().default(30),
     })
     .prefault({}),
-  c2s: z.strictObject({ resource_conflict: z.enum(['replace']).default('replace') }).prefault({}),
+  c2s: z
+    .strictObject({
+      resource_conflict: z.enum(['replace']).default('replace'),
+      // XEP-0198 (ejabberd's mod_stream_mgmt names): how long a dropped session waits for
+      // a resume, and how many unacknowledged stanzas it may hold.
+      stream_management: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          resume_timeout: z.number().int().nonnegative().default(300),
+          max_ack_queue: z.number().int().positive().default(5000),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   shutdown_timeout_ms: z.number().int().nonnegative().default(5000),
   // Each module validates its own options; `mod_x:` with no value (YAML null) means {}.
   modules: z
