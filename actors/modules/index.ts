@@ -6,12 +6,18 @@ import { modRegister } from './mod_register.js';
 import { modRoster } from './mod_roster.js';
 import { modPresence } from './mod_presence.js';
 import { modOffline } from './mod_offline.js';
+import { modVcard } from './mod_vcard.js';
+import { modPrivate } from './mod_private.js';
+import { modBlocking } from './mod_blocking.js';
 
 export const MODULES: readonly ModuleSpec<any>[] = [
   modRegister,
   modRoster,
   modPresence,
   modOffline,
+  modVcard,
+  modPrivate,
+  modBlocking,
 ];
 
 export function moduleChildSpecs(node: Node): ChildSpec[] {

@@ -58,6 +58,8 @@ async function processIq(ctx: ModuleContext, iq: Iq): Promise<IqAnswer> {
   if (iq.payload.getChild('remove')) {
     await accounts.remove(user, ctx.host);
     for (const session of ctx.node.sessions.resources(iq.from.bare())) session.pid.cast({ type: 'kick' });
+    // As ejabberd_auth:remove_user: modules drop the user's roster, offline messages, vCard...
+    await ctx.node.hooks.run('remove_user', ctx.host, user, ctx.host);
     return null;
   }
   const creds = credentials(iq.payload);
