@@ -29,6 +29,7 @@ test('messages to an offline user arrive at its next initial presence, in order,
   await a.xmpp.send(xml('message', { to: 'bob@localhost', type: 'headline' }, xml('body', {}, 'news'))); // not stored
   await settle();
   assert.ok(!a.received.some((el) => el.attrs.type === 'error'), 'the sender got no error');
+  await a.stop();
   await server.stop(); // stored means stored: they survive a restart
   server = await startServer({ reuseDir: server.dir, modules: { mod_offline: { max_user_offline_messages: LIMIT } } });
 
