@@ -9,6 +9,11 @@ import { modOffline } from './mod_offline.js';
 import { modVcard } from './mod_vcard.js';
 import { modPrivate } from './mod_private.js';
 import { modBlocking } from './mod_blocking.js';
+import { modDisco } from './mod_disco.js';
+import { modCaps } from './mod_caps.js';
+import { modPing } from './mod_ping.js';
+import { modVersion } from './mod_version.js';
+import { modLast } from './mod_last.js';
 
 export const MODULES: readonly ModuleSpec<any>[] = [
   modRegister,
@@ -18,6 +23,11 @@ export const MODULES: readonly ModuleSpec<any>[] = [
   modVcard,
   modPrivate,
   modBlocking,
+  modDisco,
+  modCaps,
+  modPing,
+  modVersion,
+  modLast,
 ];
 
 export function moduleChildSpecs(node: Node): ChildSpec[] {

@@ -1,0 +1,18 @@
+/**
+ * mod_last's storage (STYLE §8): when each user last went unavailable, and with what status
+ * (XEP-0012 §4). One row per user; LevelDB in `mod_last.level.ts`.
+ */
+
+export interface LastActivity {
+  /** Unix time, seconds. */
+  at: number;
+  /** The status text of the unavailable presence ('' when the connection just ended). */
+  status: string;
+}
+
+export interface LastStore {
+  get(user: string, host: string): Promise<LastActivity | undefined>;
+  set(user: string, host: string, activity: LastActivity): Promise<void>;
+  /** Account removal. */
+  remove(user: string, host: string): Promise<void>;
+}
