@@ -25,7 +25,7 @@ interface Sm {
 }
 
 test('a dropped connection is resumed; messages sent meanwhile arrive exactly once', async () => {
-  const alice = await connect({ port: server.ports.c2s, username: 'alice', password: 'alice-pw', resource: 'phone' });
+  const alice = await connect({ port: server.ports.c2s, username: 'alice', password: 'alice-pw', resource: 'phone', reconnect: true });
   const bob = await connect({ port: server.ports.c2s, username: 'bob', password: 'bob-pw', resource: 'desk' });
   const sm = (alice.xmpp as unknown as { streamManagement: Sm }).streamManagement;
   assert.ok(sm.id, 'stream management enabled with resumption');

@@ -21,6 +21,8 @@ export interface ClientOptions {
   /** `xmpp://` negotiates STARTTLS; `xmpps://` is direct TLS. */
   scheme?: 'xmpp' | 'xmpps';
   mechanism?: 'SCRAM-SHA-256' | 'SCRAM-SHA-1' | 'PLAIN';
+  /** Reconnect (and resume, XEP-0198) after a dropped connection; off by default so a test's end is its end. */
+  reconnect?: boolean;
 }
 
 export interface TestClient {
@@ -44,6 +46,8 @@ export async function connect(o: ClientOptions): Promise<TestClient> {
     },
   } as Parameters<typeof client>[0]);
   (xmpp as unknown as { saslFactory: { use(m: unknown): void } }).saslFactory.use(ScramSha256);
+  const reconnect = (xmpp as unknown as { reconnect: { stop(): void } }).reconnect;
+  if (!o.reconnect) reconnect.stop();
   xmpp.on('error', () => undefined); // failures surface through start() and next()
   const received: Element[] = [];
   const waiters: { match: (el: Element) => boolean; resolve: (el: Element) => void }[] = [];
@@ -75,6 +79,7 @@ export async function connect(o: ClientOptions): Promise<TestClient> {
       });
     },
     async stop() {
+      reconnect.stop();
       await xmpp.stop().catch(() => undefined);
     },
   };
