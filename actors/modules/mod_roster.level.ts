@@ -4,16 +4,22 @@
  * is one batch over both sublevels, so a crash never leaves an item without its version bump.
  * Durability: batches are written with `sync: true` (fsync before the promise resolves), so a
  * result sent to the client after the write survives a power cut; `sync: false` trades that for
- * speed (the OS may lose the last writes, LevelDB's log still keeps each batch atomic).
+ * speed (the OS may lose the last writes, LevelDB's log still keeps each batch atomic). Batches
+ * of different users that meet are written together (group commit), one fsync for all.
  */
+import type { BatchOperation } from 'level';
 import { table, userKey, type Db } from '../../src/storage/db.js';
 import type { RosterItem } from '../../src/roster/item.js';
 import { lockFor } from './keyed_lock.js';
+import { GroupCommit } from './group_commit.js';
 import type { RosterStore, RosterTx } from './mod_roster.store.js';
 
 export interface LevelRosterOptions {
   sync: boolean;
 }
+
+type Op = BatchOperation<Db, string, unknown>;
+const groups = new WeakMap<Db, Map<boolean, GroupCommit<Op>>>();
 
 const itemKey = (user: string, host: string, contact: string): string => `${userKey(user, host)}\0${contact}`;
 /** All of one user's items: the key prefix up to the separator, which no localpart contains. */
@@ -21,6 +27,14 @@ const userRange = (user: string, host: string) => ({ gte: `${userKey(user, host)
 
 export function levelRosterStore(holder: { readonly db: Db }, opts: LevelRosterOptions = { sync: true }): RosterStore {
   const lock = lockFor(holder, 'roster');
+  // One group commit per database handle: concurrent users' changes share an fsync.
+  const commit = (db: Db): GroupCommit<Op> => {
+    let bySync = groups.get(db);
+    if (!bySync) groups.set(db, (bySync = new Map()));
+    let group = bySync.get(opts.sync);
+    if (!group) bySync.set(opts.sync, (group = new GroupCommit<Op>((ops) => db.batch<string, unknown>(ops, { sync: opts.sync }))));
+    return group;
+  };
   const items = (db: Db) => table<RosterItem>(db, 'roster');
   const versions = (db: Db) => table<number>(db, 'roster_version');
 
@@ -47,13 +61,10 @@ export function levelRosterStore(holder: { readonly db: Db }, opts: LevelRosterO
             const next = bump ? version + 1 : version;
             const key = itemKey(user, host, contact);
             const value = item && { ...item, ver: bump ? next : Math.min(item.ver, version) };
-            await db.batch<string, unknown>(
-              [
-                value ? { type: 'put', sublevel: items(db), key, value } : { type: 'del', sublevel: items(db), key },
-                ...(bump ? [{ type: 'put' as const, sublevel: versions(db), key: userKey(user, host), value: next }] : []),
-              ],
-              { sync: opts.sync },
-            );
+            await commit(db).commit([
+              value ? { type: 'put', sublevel: items(db), key, value } : { type: 'del', sublevel: items(db), key },
+              ...(bump ? [{ type: 'put' as const, sublevel: versions(db), key: userKey(user, host), value: next }] : []),
+            ]);
             version = next;
             return next;
           },

@@ -9,6 +9,7 @@ import type { Jid } from '../../src/jid.js';
 import { isStanzaError, type StanzaError } from '../../src/stanza/error.js';
 import { isVoid, itemElement, rosterQuery, type RosterItem } from '../../src/roster/item.js';
 import type { ModuleContext } from '../gen_mod.js';
+import type { IqDisc } from '../iq_handler.js';
 import { deliver } from '../sm.js';
 import type { RosterStore } from './mod_roster.store.js';
 
@@ -19,6 +20,12 @@ export interface RosterOptions {
   pre_approval: boolean;
   /** fsync each roster batch before answering (see mod_roster.level.ts). */
   sync_writes: boolean;
+  /**
+   * ejabberd's `iqdisc`: `one_queue` runs roster IQs in this module's mailbox, one at a time;
+   * `parallel` runs each in its own process, one user's changes still serialised by the
+   * store's per-user lock, and concurrent users' writes sharing an fsync (group commit).
+   */
+  iqdisc: IqDisc;
 }
 
 export interface Roster {

@@ -118,6 +118,7 @@ const options = z.strictObject({
   versioning: z.boolean().default(true),
   pre_approval: z.boolean().default(true),
   sync_writes: z.boolean().default(true),
+  iqdisc: z.enum(['no_queue', 'one_queue', 'parallel']).default('one_queue'),
 });
 
 export const modRoster: ModuleSpec<RosterOptions> = {
@@ -132,7 +133,7 @@ export const modRoster: ModuleSpec<RosterOptions> = {
       ...(opts.pre_approval ? [createElement('sub', { xmlns: NS_PRE_APPROVAL })] : []),
     ];
     return [
-      { iq: 'sm', ns: NS_ROSTER, handler: (iq: Iq) => processIq(r, iq), disc: 'one_queue' },
+      { iq: 'sm', ns: NS_ROSTER, handler: (iq: Iq) => processIq(r, iq), disc: opts.iqdisc },
       { hook: 'roster_get', callback: (acc: RosterItem[], user: Jid) => getUserRoster(r, acc, user) },
       { hook: 'roster_get_jid_info', callback: (acc: JidInfo | null, user: Jid, contact: Jid) => getJidInfo(r, acc, user, contact) },
       { hook: 'roster_get_subscription_lists', callback: (acc: SubscriptionLists, user: Jid) => getSubscriptionLists(r, acc, user) },

@@ -86,89 +86,94 @@ function pids(node: TreeNode, except: string, path = ''): Map<string, string | n
   return out;
 }
 
-test('50 clients write their rosters while mod_roster is crashed repeatedly', { timeout: 180_000 }, async () => {
-  const server = await startServer();
-  const names = await users(server, 50, 'w');
-  const clients = await Promise.all(names.map((u) => login(server, u, 'desk')));
-  const pushes = clients.map(recordPushes);
-  await Promise.all(clients.map((c) => rosterGet(c)));
-  const tree = async (): Promise<TreeNode> => JSON.parse((await server.ctl(['--json', 'tree'])).stdout) as TreeNode;
-  const before = pids(await tree(), 'mod_roster');
+// one_queue: IQs in mod_roster's mailbox (the default); parallel: one process per IQ, per-user lock, group commit.
+for (const iqdisc of ['one_queue', 'parallel'] as const) {
+  const modules = { mod_roster: { iqdisc } };
 
-  let stop = false;
-  const outcomes = names.map((): Outcome => ({ acked: [], errors: new Map(), silent: [] }));
-  const writers = clients.map((c, i) => writer(c, names[i] as string, () => stop, outcomes[i] as Outcome, 15_000));
-  let crashes = 0;
-  for (let k = 0; k < 10; k++) {
-    await settle(150);
-    if ((await server.ctl(['crash', 'mod_roster'])).code === 0) crashes++;
-  }
-  await settle(300);
-  stop = true;
-  await Promise.all(writers);
-  assert.ok(crashes >= 5, `mod_roster was crashed ${crashes} times`);
-  const after = pids(await tree(), 'mod_roster');
-  assert.ok([...before.keys()].filter((k) => k.includes('/c2s w')).length === 50, 'the 50 sessions are in the tree');
-  assert.deepEqual(after, before, 'every other process, sessions included, kept its pid');
+  test(`${iqdisc}: 50 clients write their rosters while mod_roster is crashed repeatedly`, { timeout: 180_000 }, async () => {
+    const server = await startServer({ modules });
+    const names = await users(server, 50, 'w');
+    const clients = await Promise.all(names.map((u) => login(server, u, 'desk')));
+    const pushes = clients.map(recordPushes);
+    await Promise.all(clients.map((c) => rosterGet(c)));
+    const tree = async (): Promise<TreeNode> => JSON.parse((await server.ctl(['--json', 'tree'])).stdout) as TreeNode;
+    const before = pids(await tree(), 'mod_roster');
 
-  const acked = outcomes.reduce((n, o) => n + o.acked.length, 0);
-  const errored = outcomes.reduce((n, o) => n + o.errors.size, 0);
-  assert.ok(acked > 100, `${acked} sets acknowledged`);
-  assert.deepEqual(outcomes.flatMap((o) => o.silent), [], 'every set got an answer');
-  for (const [i, vers] of pushes.entries()) assert.ok(increasing(vers), `${names[i]}: push versions only grow: ${vers.join(',')}`);
-  // A fresh roster get agrees with what each client saw.
-  const fresh = await Promise.all(clients.map((c) => rosterGet(c)));
-  for (const [i, result] of fresh.entries()) {
-    const ver = Number(result.getChild('query', NS_ROSTER)?.attrs.ver);
-    assert.ok(ver >= Math.max(0, ...(pushes[i] as number[])), 'the version never went backwards');
-    for (const jid of (outcomes[i] as Outcome).acked) assert.ok(items(result).has(jid), `${jid} acknowledged and present`);
-  }
-  await Promise.all(clients.map((c) => c.stop()));
-  await server.stop();
+    let stop = false;
+    const outcomes = names.map((): Outcome => ({ acked: [], errors: new Map(), silent: [] }));
+    const writers = clients.map((c, i) => writer(c, names[i] as string, () => stop, outcomes[i] as Outcome, 15_000));
+    let crashes = 0;
+    for (let k = 0; k < 10; k++) {
+      await settle(150);
+      if ((await server.ctl(['crash', 'mod_roster'])).code === 0) crashes++;
+    }
+    await settle(300);
+    stop = true;
+    await Promise.all(writers);
+    assert.ok(crashes >= 5, `mod_roster was crashed ${crashes} times`);
+    const after = pids(await tree(), 'mod_roster');
+    assert.ok([...before.keys()].filter((k) => k.includes('/c2s w')).length === 50, 'the 50 sessions are in the tree');
+    assert.deepEqual(after, before, 'every other process, sessions included, kept its pid');
 
-  const stored = await readStore(server);
-  for (const [i, user] of names.entries()) {
-    const mine = stored.items.get(user) ?? new Map();
-    for (const jid of (outcomes[i] as Outcome).acked) assert.ok(mine.has(jid), `${jid} is in LevelDB`);
-    for (const jid of (outcomes[i] as Outcome).errors.keys()) assert.ok(!mine.has(jid), `${jid} got an error and was not written`);
-    assert.deepEqual([...mine.values()].map((v) => v.ver).sort((a, b) => a - b), Array.from({ length: mine.size }, (_, k) => k + 1));
-    assert.equal(stored.versions.get(user) ?? 0, mine.size, `${user}: one version per write`);
-  }
-  const conditions = new Map<string, number>();
-  for (const c of outcomes.flatMap((o) => [...o.errors.values()])) conditions.set(c, (conditions.get(c) ?? 0) + 1);
-  console.log(`# crash test: ${crashes} crashes, ${acked} sets acknowledged, ${errored} answered with an error (${[...conditions].map(([c, n]) => `${c} ${n}`).join(', ')})`);
-});
+    const acked = outcomes.reduce((n, o) => n + o.acked.length, 0);
+    const errored = outcomes.reduce((n, o) => n + o.errors.size, 0);
+    assert.ok(acked > 100, `${acked} sets acknowledged`);
+    assert.deepEqual(outcomes.flatMap((o) => o.silent), [], 'every set got an answer');
+    for (const [i, vers] of pushes.entries()) assert.ok(increasing(vers), `${names[i]}: push versions only grow: ${vers.join(',')}`);
+    // A fresh roster get agrees with what each client saw.
+    const fresh = await Promise.all(clients.map((c) => rosterGet(c)));
+    for (const [i, result] of fresh.entries()) {
+      const ver = Number(result.getChild('query', NS_ROSTER)?.attrs.ver);
+      assert.ok(ver >= Math.max(0, ...(pushes[i] as number[])), 'the version never went backwards');
+      for (const jid of (outcomes[i] as Outcome).acked) assert.ok(items(result).has(jid), `${jid} acknowledged and present`);
+    }
+    await Promise.all(clients.map((c) => c.stop()));
+    await server.stop();
 
-test('kill -9 during a burst of roster writes: every acknowledged item survives, items agree with versions', { timeout: 120_000 }, async () => {
-  const server = await startServer();
-  const names = await users(server, 20, 'k');
-  const clients = await Promise.all(names.map((u) => login(server, u, 'desk')));
-  const outcomes = names.map((): Outcome => ({ acked: [], errors: new Map(), silent: [] }));
-  const writers = clients.map((c, i) => writer(c, names[i] as string, () => false, outcomes[i] as Outcome, 5_000));
-  await settle(1500);
-  await server.kill9();
-  await Promise.all(writers);
-  await Promise.all(clients.map((c) => c.stop()));
+    const stored = await readStore(server);
+    for (const [i, user] of names.entries()) {
+      const mine = stored.items.get(user) ?? new Map();
+      for (const jid of (outcomes[i] as Outcome).acked) assert.ok(mine.has(jid), `${jid} is in LevelDB`);
+      for (const jid of (outcomes[i] as Outcome).errors.keys()) assert.ok(!mine.has(jid), `${jid} got an error and was not written`);
+      assert.deepEqual([...mine.values()].map((v) => v.ver).sort((a, b) => a - b), Array.from({ length: mine.size }, (_, k) => k + 1));
+      assert.equal(stored.versions.get(user) ?? 0, mine.size, `${user}: one version per write`);
+    }
+    const conditions = new Map<string, number>();
+    for (const c of outcomes.flatMap((o) => [...o.errors.values()])) conditions.set(c, (conditions.get(c) ?? 0) + 1);
+    console.log(`# ${iqdisc} crash test: ${crashes} crashes, ${acked} sets acknowledged, ${errored} answered with an error (${[...conditions].map(([c, n]) => `${c} ${n}`).join(', ')})`);
+  });
 
-  const stored = await readStore(server);
-  let acked = 0;
-  for (const [i, user] of names.entries()) {
-    const mine = stored.items.get(user) ?? new Map();
-    const outcome = outcomes[i] as Outcome;
-    acked += outcome.acked.length;
-    for (const jid of outcome.acked) assert.ok(mine.has(jid), `${jid} was acknowledged before the kill`);
-    // Each write was one batch of item + version: versions 1..N, one per item, and N stored.
-    assert.deepEqual([...mine.values()].map((v) => v.ver).sort((a, b) => a - b), Array.from({ length: mine.size }, (_, k) => k + 1));
-    assert.equal(stored.versions.get(user) ?? 0, mine.size, `${user}: the version agrees with the items`);
-  }
-  assert.ok(acked > 50, `${acked} sets acknowledged before the kill`);
+  test(`${iqdisc}: kill -9 during a burst of roster writes: every acknowledged item survives, items agree with versions`, { timeout: 120_000 }, async () => {
+    const server = await startServer({ modules });
+    const names = await users(server, 20, 'k');
+    const clients = await Promise.all(names.map((u) => login(server, u, 'desk')));
+    const outcomes = names.map((): Outcome => ({ acked: [], errors: new Map(), silent: [] }));
+    const writers = clients.map((c, i) => writer(c, names[i] as string, () => false, outcomes[i] as Outcome, 5_000));
+    await settle(1500);
+    await server.kill9();
+    await Promise.all(writers);
+    await Promise.all(clients.map((c) => c.stop()));
 
-  const again = await startServer({ reuseDir: server.dir });
-  const c = await login(again, names[0] as string, 'after');
-  const result = await rosterGet(c);
-  assert.equal(Number(result.getChild('query', NS_ROSTER)?.attrs.ver), stored.versions.get(names[0] as string) ?? 0);
-  for (const jid of (outcomes[0] as Outcome).acked) assert.ok(items(result).has(jid));
-  await c.stop();
-  await again.stop();
-  console.log(`# kill -9 test: ${acked} sets acknowledged, all found after restart`);
-});
+    const stored = await readStore(server);
+    let acked = 0;
+    for (const [i, user] of names.entries()) {
+      const mine = stored.items.get(user) ?? new Map();
+      const outcome = outcomes[i] as Outcome;
+      acked += outcome.acked.length;
+      for (const jid of outcome.acked) assert.ok(mine.has(jid), `${jid} was acknowledged before the kill`);
+      // Each write was one batch of item + version: versions 1..N, one per item, and N stored.
+      assert.deepEqual([...mine.values()].map((v) => v.ver).sort((a, b) => a - b), Array.from({ length: mine.size }, (_, k) => k + 1));
+      assert.equal(stored.versions.get(user) ?? 0, mine.size, `${user}: the version agrees with the items`);
+    }
+    assert.ok(acked > 50, `${acked} sets acknowledged before the kill`);
+
+    const again = await startServer({ reuseDir: server.dir, modules });
+    const c = await login(again, names[0] as string, 'after');
+    const result = await rosterGet(c);
+    assert.equal(Number(result.getChild('query', NS_ROSTER)?.attrs.ver), stored.versions.get(names[0] as string) ?? 0);
+    for (const jid of (outcomes[0] as Outcome).acked) assert.ok(items(result).has(jid));
+    await c.stop();
+    await again.stop();
+    console.log(`# ${iqdisc} kill -9 test: ${acked} sets acknowledged, all found after restart`);
+  });
+}

@@ -11,6 +11,7 @@ import { openDb, type Db } from '../../src/storage/db.js';
 import { emptyItem } from '../../src/roster/item.js';
 import { levelRosterStore } from '../../actors/modules/mod_roster.level.js';
 import { KeyedLock } from '../../actors/modules/keyed_lock.js';
+import { GroupCommit } from '../../actors/modules/group_commit.js';
 
 let dir: string;
 let holder: { db: Db };
@@ -96,4 +97,36 @@ test('KeyedLock: one holder per key at a time, keys independent, entries cleaned
   assert.ok(log.indexOf('b1-') < log.indexOf('a1-'), 'another key does not wait');
   await new Promise((r) => setImmediate(r));
   assert.equal(lock.size, 0);
+});
+
+test('GroupCommit: batches that meet share one write; each caller waits for its own; a failure fails its group only', async () => {
+  const writes: number[][] = [];
+  let fail = false;
+  const group = new GroupCommit<number>(async (ops) => {
+    await new Promise((r) => setTimeout(r, 5));
+    if (fail) throw new Error('disk full');
+    writes.push(ops);
+  });
+  await Promise.all([group.commit([1]), group.commit([2, 3]), group.commit([4])]);
+  assert.deepEqual(writes, [[1], [2, 3, 4]], 'the first writes alone, the others meet behind it');
+  fail = true;
+  await assert.rejects(group.commit([5]), /disk full/);
+  fail = false;
+  await group.commit([6]);
+  assert.deepEqual(writes.at(-1), [6]);
+});
+
+test('concurrent users through the group commit: every item with its own version', async () => {
+  const store = levelRosterStore(holder);
+  await Promise.all(
+    Array.from({ length: 30 }, (_, u) =>
+      Promise.all(Array.from({ length: 5 }, (_, k) =>
+        store.transaction(`gc${u}`, 'localhost', (tx) => tx.write(`c${k}@localhost`, { ...emptyItem(`c${k}@localhost`), listed: true })))),
+    ),
+  );
+  for (let u = 0; u < 30; u++) {
+    const { items, version } = await store.read(`gc${u}`, 'localhost');
+    assert.equal(version, 5);
+    assert.deepEqual(items.map((i) => i.ver).sort(), [1, 2, 3, 4, 5]);
+  }
 });

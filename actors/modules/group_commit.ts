@@ -1,0 +1,34 @@
+/**
+ * Group commit: batches submitted while a write is in flight are merged into the next write, so
+ * one fsync makes many transactions durable (what databases do with their log). Each caller
+ * still resolves only once the write holding its operations is done, and a merged batch is as
+ * atomic as each of its parts. Without concurrency (one transaction at a time) it is a plain write.
+ */
+export class GroupCommit<Op> {
+  private waiting: { ops: Op[]; resolve(): void; reject(err: unknown): void }[] = [];
+  private writing = false;
+
+  constructor(private readonly write: (ops: Op[]) => Promise<void>) {}
+
+  commit(ops: Op[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ ops, resolve, reject });
+      if (!this.writing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.writing = true;
+    while (this.waiting.length > 0) {
+      const group = this.waiting;
+      this.waiting = [];
+      try {
+        await this.write(group.flatMap((g) => g.ops));
+        for (const g of group) g.resolve();
+      } catch (err) {
+        for (const g of group) g.reject(err);
+      }
+    }
+    this.writing = false;
+  }
+}
