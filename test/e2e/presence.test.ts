@@ -16,7 +16,7 @@ const config = { c2s: { stream_management: { resume_timeout: 1 } } };
 
 before(async () => {
   server = await startServer(config);
-  await register(server, 'alice', 'bob', 'eve', 'frank', 'gina', 'hank', 'ivy', 'jo', 'kim', 'lee', 'max');
+  await register(server, 'alice', 'bob', 'eve', 'frank', 'gina', 'hank', 'ivy', 'jo', 'kim', 'lee', 'max', 'nina', 'olga');
 });
 
 after(async () => {
@@ -157,4 +157,15 @@ test('unavailable is broadcast when a connection drops (§4.5.2), once the sessi
   assert.equal(gone.attrs.to, 'max@localhost');
   await m.stop();
   await l.stop();
+});
+
+test('directed presence (§4.6): the entity gets it without a subscription, and unavailable when the session ends', async () => {
+  const n = await online('nina', 'desk');
+  const o = await online('olga', 'desk');
+  await n.xmpp.send(xml('presence', { to: 'olga@localhost' }, xml('status', {}, 'just for you')));
+  const direct = await o.next(isPresence('nina@localhost/desk'));
+  assert.equal(direct.getChildText('status'), 'just for you');
+  await n.stop(); // closes the stream without an unavailable of its own
+  await o.next(isPresence('nina@localhost/desk', 'unavailable'));
+  await o.stop();
 });
