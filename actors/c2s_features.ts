@@ -1,6 +1,6 @@
 /** Stream features (RFC 6120 §4.3.2) for each phase of a c2s stream, plus what modules add through `c2s_stream_features`. */
 import { createElement, type Element } from 'ltx';
-import { NS_BIND, NS_SASL, NS_SESSION, NS_TLS } from '../src/xml/ns.js';
+import { NS_BIND, NS_SASL, NS_SESSION, NS_STREAMS, NS_TLS } from '../src/xml/ns.js';
 
 export function tlsFeature(required: boolean): Element {
   return createElement('starttls', { xmlns: NS_TLS }, required ? createElement('required') : null);
@@ -20,6 +20,7 @@ export function bindFeatures(): Element[] {
   return [createElement('bind', { xmlns: NS_BIND }), createElement('session', { xmlns: NS_SESSION }, createElement('optional'))];
 }
 
-export function featuresElement(children: Element[]): Element {
-  return createElement('stream:features', null, ...children);
+/** Over WebSocket each element stands alone, so it declares the `stream` prefix (RFC 7395 §3.3.3). */
+export function featuresElement(children: Element[], framing: 'tcp' | 'websocket'): Element {
+  return createElement('stream:features', framing === 'websocket' ? { 'xmlns:stream': NS_STREAMS } : null, ...children);
 }

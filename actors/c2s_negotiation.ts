@@ -2,6 +2,7 @@
  * Stream negotiation of a c2s (RFC 6120 §4–§7): the stream header, features, STARTTLS, SASL,
  * pre-authentication IQs (in-band registration) and resource binding.
  */
+import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { createElement, type Element } from 'ltx';
@@ -48,7 +49,7 @@ async function sendFeatures(state: State): Promise<void> {
   }
   const extra = await node.hooks.runFold<Element[]>('c2s_stream_features', state.host, [], { authenticated: state.user !== null });
   if (extra !== STOP) children.push(...extra);
-  send(state, featuresElement(children));
+  send(state, featuresElement(children, state.listener.framing));
 }
 
 const tlsRequired = (state: State): boolean => !state.encrypted && state.listener.starttls === 'required';
@@ -105,7 +106,7 @@ async function unauthenticatedIq(state: State, iq: Element): Promise<void> {
 
 function startTls(state: State): void {
   send(state, createElement('proceed', { xmlns: NS_TLS }));
-  const raw = state.socket;
+  const raw = state.socket as Socket; // STARTTLS is offered on the TCP listener only
   raw.removeAllListeners('data');
   raw.removeAllListeners('close');
   const secure = new TLSSocket(raw, { isServer: true, secureContext: state.node.secureContext });

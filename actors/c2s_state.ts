@@ -8,7 +8,7 @@ import type { Element } from 'ltx';
 import type { Process } from '../supervision/process.js';
 import { StreamParser } from '../src/xml/stream_parser.js';
 import { StreamError, streamErrorElement, type StreamErrorCondition } from '../src/xml/stream_error.js';
-import { streamHeader, streamFooter } from '../src/xml/stream_header.js';
+import { streamHeader, streamFooter, wsClose, wsOpen } from '../src/xml/stream_header.js';
 import { NS_CLIENT } from '../src/xml/ns.js';
 import type { ScramServer } from '../src/sasl/scram.js';
 import type { Jid } from '../src/jid.js';
@@ -16,9 +16,15 @@ import { childLog } from '../src/log.js';
 import type { Node } from './node.js';
 import type { RouteMessage } from './sm.js';
 import type { StreamManagement } from './c2s_sm.js';
+import type { WsSocket } from './c2s_websocket.js';
+
+/** A TCP or TLS socket, or a WebSocket dressed as one. */
+export type C2sSocket = Socket | WsSocket;
 
 export interface C2sListener {
-  kind: 'c2s' | 'c2s_tls';
+  kind: 'c2s' | 'c2s_tls' | 'websocket';
+  /** RFC 7395: over WebSocket each message is one element and the stream is `<open/>`…`<close/>`. */
+  framing: 'tcp' | 'websocket';
   starttls: 'required' | 'optional';
   allowPlainWithoutTls: boolean;
 }
@@ -31,7 +37,7 @@ export interface State {
   node: Node;
   self: Process;
   log: ReturnType<typeof childLog>;
-  socket: Socket;
+  socket: C2sSocket;
   listener: C2sListener;
   encrypted: boolean;
   parser: StreamParser;
@@ -56,11 +62,11 @@ export interface State {
 }
 
 export type Info =
-  | { type: 'data'; socket: Socket; chunk: Buffer }
-  | { type: 'socket_closed'; socket: Socket }
-  | { type: 'tls_ready'; socket: Socket }
+  | { type: 'data'; socket: C2sSocket; chunk: Buffer }
+  | { type: 'socket_closed'; socket: C2sSocket }
+  | { type: 'tls_ready'; socket: C2sSocket }
   | { type: 'auth_timeout' }
-  | { type: 'resume_timeout'; socket: Socket }
+  | { type: 'resume_timeout'; socket: C2sSocket }
   | { type: 'request_ack' };
 
 /** What the c2s of a new connection hands over to the c2s of the session it resumes. */
@@ -69,7 +75,7 @@ export interface Takeover {
   user: string;
   host: string;
   h: number;
-  socket: Socket;
+  socket: C2sSocket;
   parser: StreamParser;
   events: ParserEvent[];
   encrypted: boolean;
@@ -79,7 +85,7 @@ export interface Takeover {
 /** `send`: a module writes a top-level element (a nonza, e.g. an XEP-0198 ack) to this client. */
 export type C2sCast = RouteMessage | { type: 'replaced' } | { type: 'kick' } | { type: 'ping_timeout' } | { type: 'send'; element: Element };
 
-export function attach(state: State, socket: Socket): void {
+export function attach(state: State, socket: C2sSocket): void {
   state.socket = socket;
   const { self } = state;
   socket.on('data', (chunk: Buffer) => self.info({ type: 'data', socket, chunk } satisfies Info));
@@ -97,7 +103,7 @@ export function newParser(state: State): StreamParser {
       streamEnd: () => events.push({ kind: 'end' }),
       error: (error) => events.push({ kind: 'error', error }),
     },
-    { maxStanzaSize: limits.max_stanza_size, maxDepth: limits.max_xml_depth },
+    { maxStanzaSize: limits.max_stanza_size, maxDepth: limits.max_xml_depth, framing: state.listener.framing },
   );
 }
 
@@ -116,7 +122,7 @@ export function send(state: State, data: Element | string): void {
   }
   if (state.detached) return; // kept in the queue, resent on resume
   const { socket } = state;
-  if (socket.writableCorked === 0) {
+  if (state.listener.framing === 'tcp' && socket.writableCorked === 0) {
     socket.cork();
     process.nextTick(() => socket.uncork());
   }
@@ -128,7 +134,7 @@ export function streamError(state: State, condition: StreamErrorCondition, text?
   if (state.closed) return;
   state.log.info({ condition, text, ip: state.ip }, 'stream error');
   if (!state.headerSent) sendHeader(state);
-  send(state, streamErrorElement(new StreamError(condition, text)));
+  send(state, streamErrorElement(new StreamError(condition, text), state.listener.framing));
   close(state);
 }
 
@@ -137,7 +143,7 @@ export const isStanza = (el: Element): boolean =>
 
 export function close(state: State): void {
   if (state.closed || state.handedOver) return;
-  send(state, streamFooter());
+  send(state, state.listener.framing === 'tcp' ? streamFooter() : wsClose());
   state.closed = true;
   state.socket.end();
 }
@@ -156,6 +162,7 @@ function streamId(): string {
 
 export function sendHeader(state: State): void {
   state.streamId = streamId();
-  send(state, streamHeader({ id: state.streamId, from: state.host }));
+  const header = { id: state.streamId, from: state.host };
+  send(state, state.listener.framing === 'tcp' ? streamHeader(header) : wsOpen(header));
   state.headerSent = true;
 }

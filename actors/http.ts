@@ -8,6 +8,7 @@
  * process's state, changed only by its messages. Walking the tree, which calls supervisors,
  * happens outside the mailbox: a supervisor stopping this process never waits on it.
  */
+import { websocketRoute } from './c2s_websocket.js';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Process } from '../supervision/process.js';
@@ -47,9 +48,9 @@ type Msg = ObserverMsg | { type: 'server_error'; error: Error };
  */
 const leftovers = new Map<string, (killed: boolean) => void>();
 
-/** ejabberd_http's `request_handlers`. WebSocket adds `{ path: '/ws', access: 'public', upgrade }` to the second list. */
+/** ejabberd_http's `request_handlers`: plain routes, then upgrade routes (XMPP over WebSocket at /ws). */
 function routeTable(node: Node, self: Process): RouteTable {
-  return new RouteTable([metricsRoute(node), ...observerRoutes(node, self)], []);
+  return new RouteTable([metricsRoute(node), ...observerRoutes(node, self)], [websocketRoute(node)]);
 }
 
 const httpListener: GenServer<State, Args> = {

@@ -69,10 +69,10 @@ export function listenerChildSpecs(node: Node): ChildSpec[] {
   const { c2s, c2s_tls, http } = node.config.listen;
   const specs: ChildSpec[] = [];
   if (c2s) {
-    specs.push(listenerSpec(node, { kind: 'c2s', starttls: c2s.starttls, allowPlainWithoutTls: c2s.allow_plain_auth_without_tls }, c2s.port, c2s.ip));
+    specs.push(listenerSpec(node, { kind: 'c2s', framing: 'tcp', starttls: c2s.starttls, allowPlainWithoutTls: c2s.allow_plain_auth_without_tls }, c2s.port, c2s.ip));
   }
   if (c2s_tls) {
-    specs.push(listenerSpec(node, { kind: 'c2s_tls', starttls: 'optional', allowPlainWithoutTls: false }, c2s_tls.port, c2s_tls.ip));
+    specs.push(listenerSpec(node, { kind: 'c2s_tls', framing: 'tcp', starttls: 'optional', allowPlainWithoutTls: false }, c2s_tls.port, c2s_tls.ip));
   }
   if (http) specs.push(httpListenerSpec(node, http.port, http.ip));
   return specs;

@@ -25,9 +25,10 @@ listen:
   c2s_tls:                              # direct TLS (XEP-0368)
     port: 5223
     ip: "::"
-  http:                                 # /metrics, /observer
+  http:                                 # /ws (XMPP over WebSocket), /metrics, /observer
     port: 5280
     ip: "::"
+    consider_websocket_secure: false    # true behind a proxy that terminates TLS
 
 # PEM files, both or neither; null: a self-signed certificate generated into data_dir/tls.
 tls:

@@ -48,7 +48,9 @@ export const configSchema = z.strictObject({
         allow_plain_auth_without_tls: z.boolean().default(false),
       }),
       c2s_tls: listener(5223, {}),
-      http: listener(5280, {}),
+      // Prosody's option: true when a reverse proxy terminates TLS in front of /ws, so the
+      // WebSocket counts as encrypted (PLAIN is offered); never set it for a public ws://.
+      http: listener(5280, { consider_websocket_secure: z.boolean().default(false) }),
     })
     .prefault({}),
   tls: z

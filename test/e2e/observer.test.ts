@@ -11,7 +11,8 @@ import http from 'node:http';
 import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchBrowser } from '../support/browser.js';
 import { ROOT, startServer, type TestServer } from '../support/server.js';
 import { xml, type TestClient } from '../support/xmpp.js';
 import { login, register } from '../support/im.js';
@@ -21,13 +22,6 @@ interface DomNode { textContent: string | null; querySelector(selector: string):
 declare const document: DomNode;
 declare const window: { notReloaded?: boolean };
 
-const CHROMIUM = '/usr/bin/chromium';
-// Without the background-networking flags Chromium keeps calling home on a closed network.
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
 let server: TestServer;
 let browser: Browser;
 const clients: TestClient[] = [];
@@ -36,8 +30,7 @@ before(async () => {
   server = await startServer();
   await register(server, 'alice', 'bob');
   clients.push(await login(server, 'alice', 'desk'), await login(server, 'alice', 'phone'), await login(server, 'bob', 'laptop'));
-  // playwright's launch gives the browser a fresh temporary user-data-dir.
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchBrowser();
 });
 
 after(async () => {

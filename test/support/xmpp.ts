@@ -21,6 +21,8 @@ export interface ClientOptions {
   /** `xmpp://` negotiates STARTTLS; `xmpps://` is direct TLS. */
   scheme?: 'xmpp' | 'xmpps';
   mechanism?: 'SCRAM-SHA-256' | 'SCRAM-SHA-1' | 'PLAIN';
+  /** A full service URL instead of `scheme://127.0.0.1:port` (e.g. `ws://…/ws`). */
+  service?: string;
   /** Reconnect (and resume, XEP-0198) after a dropped connection; off by default so a test's end is its end. */
   reconnect?: boolean;
 }
@@ -36,7 +38,7 @@ export interface TestClient {
 
 export async function connect(o: ClientOptions): Promise<TestClient> {
   const xmpp = client({
-    service: `${o.scheme ?? 'xmpp'}://127.0.0.1:${o.port}`,
+    service: o.service ?? `${o.scheme ?? 'xmpp'}://127.0.0.1:${o.port}`,
     domain: o.domain ?? 'localhost',
     resource: o.resource,
     credentials: (authenticate: (c: object, m: string) => Promise<void>, mechanisms: string[]) => {
