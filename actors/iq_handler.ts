@@ -25,8 +25,11 @@ export interface Iq {
   stanza: Element;
 }
 
-/** The answer: the result's child (or null for an empty result), or a stanza error. */
-export type IqAnswer = Element | null | StanzaError;
+/** A handler that routed its answer itself, because something must follow it (an account removal's kick). */
+export const ANSWERED = Symbol('answered');
+
+/** The answer: the result's child (or null for an empty result), a stanza error, or ANSWERED. */
+export type IqAnswer = Element | null | StanzaError | typeof ANSWERED;
 export type IqHandler = (iq: Iq) => IqAnswer | Promise<IqAnswer>;
 
 interface Registration {
@@ -113,6 +116,7 @@ export async function answerIq(ctx: RoutingContext, iq: Iq, handler: IqHandler):
     await bounce(ctx, iq.from, iq.to, iq.stanza, stanzaError('internal-server-error'));
     throw error;
   }
+  if (answer === ANSWERED) return;
   if (isStanzaError(answer)) return bounce(ctx, iq.from, iq.to, iq.stanza, answer);
   await route(ctx, iq.to, iq.from, iqResult(iq.stanza, answer ?? undefined));
 }

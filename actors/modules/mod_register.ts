@@ -10,7 +10,8 @@ import { preparePassword } from '../../src/sasl/saslprep.js';
 import { errorReply, iqResult, stanzaError, type StanzaError } from '../../src/stanza/error.js';
 import { NS_FEATURE_IQREGISTER, NS_REGISTER } from '../../src/xml/ns.js';
 import type { ModuleContext, ModuleSpec } from '../gen_mod.js';
-import type { Iq, IqAnswer } from '../iq_handler.js';
+import { ANSWERED, type Iq, type IqAnswer } from '../iq_handler.js';
+import { route } from '../router.js';
 
 const INSTRUCTIONS = 'Choose a username and password for use with this service.';
 
@@ -57,10 +58,12 @@ async function processIq(ctx: ModuleContext, iq: Iq): Promise<IqAnswer> {
   const { accounts } = ctx.node;
   if (iq.payload.getChild('remove')) {
     await accounts.remove(user, ctx.host);
-    for (const session of ctx.node.sessions.resources(iq.from.bare())) session.pid.cast({ type: 'kick' });
     // As ejabberd_auth:remove_user: modules drop the user's roster, offline messages, vCard...
     await ctx.node.hooks.run('remove_user', ctx.host, user, ctx.host);
-    return null;
+    // The result first, then the sessions close (XEP-0077 §3.2).
+    await route(ctx.node, iq.to, iq.from, iqResult(iq.stanza));
+    for (const session of ctx.node.sessions.resources(iq.from.bare())) session.pid.cast({ type: 'kick' });
+    return ANSWERED;
   }
   const creds = credentials(iq.payload);
   if ('condition' in creds) return creds;

@@ -53,3 +53,15 @@ test('registration closed (the default): service-unavailable, no feature', async
     await closed.stop();
   }
 });
+
+test('a user cancels its account: the result arrives, then the stream closes, and the account is gone', async () => {
+  await registerRaw(open.ports.c2s_tls, 'leaving', 'leaving-pw');
+  const { rawSession } = await import('../support/xmpp.js');
+  const c = await rawSession(open.ports.c2s_tls, 'leaving', 'leaving-pw', 'last');
+  c.write("<iq type='set' id='rm1'><query xmlns='jabber:iq:register'><remove/></query></iq>");
+  const text = await c.read((t) => t.includes('</stream:stream>'));
+  const result = text.search(/<iq[^>]*id=['"]rm1['"][^>]*>|<iq[^>]*type=['"]result['"][^>]*id=['"]rm1['"]/);
+  assert.ok(result >= 0, 'the removal was answered');
+  assert.ok(result < text.indexOf('<stream:error>'), 'before the stream closed');
+  await assert.rejects(connect({ port: open.ports.c2s, username: 'leaving', password: 'leaving-pw' }), /not-authorized/);
+});
