@@ -28,10 +28,12 @@ export function report(
   type: SupervisorEventType, supervisor: string, child: string, pid: string, restarts: number, reason?: ExitReason,
   expected = false,
 ): void {
-  const event: SupervisorEvent = { type, supervisor, child, pid, restarts, at: Date.now() };
-  if (reason !== undefined) event.reason = formatReason(reason);
   // Orderly events are progress reports (debug, as OTP's are off by default); failures are errors.
   const failure = type === 'escalate' || (!expected && reason !== undefined && reason !== 'normal' && reason !== 'shutdown');
+  const wanted = failure || type === 'restart' || feed.listenerCount('event') > 0 || supLog.isLevelEnabled('debug');
+  if (!wanted) return; // the common case of a connection ending: nothing to build
+  const event: SupervisorEvent = { type, supervisor, child, pid, restarts, at: Date.now() };
+  if (reason !== undefined) event.reason = formatReason(reason);
   if (failure) supLog.error(event, `${child} ${type}`);
   else if (type === 'restart') supLog.info(event, `${child} restarted`);
   else if (supLog.isLevelEnabled('debug')) supLog.debug(event, `${child} ${type}`);
