@@ -14,6 +14,8 @@ import { modCaps } from './mod_caps.js';
 import { modPing } from './mod_ping.js';
 import { modVersion } from './mod_version.js';
 import { modLast } from './mod_last.js';
+import { modCarboncopy } from './mod_carboncopy.js';
+import { modClientState } from './mod_client_state.js';
 
 export const MODULES: readonly ModuleSpec<any>[] = [
   modRegister,
@@ -28,6 +30,8 @@ export const MODULES: readonly ModuleSpec<any>[] = [
   modPing,
   modVersion,
   modLast,
+  modCarboncopy,
+  modClientState,
 ];
 
 export function moduleChildSpecs(node: Node): ChildSpec[] {
