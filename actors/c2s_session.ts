@@ -36,7 +36,8 @@ export async function onStanza(state: State, stanza: Element): Promise<void> {
   const { node } = state;
   const packet = await node.hooks.runFold('user_send_packet', state.host, stanza, user, verdict.to);
   if (packet === STOP) return;
-  if (stanza.name === 'presence' && stanza.attrs.to === user.bareString() && !stanza.attrs.type?.startsWith('sub')) {
+  const type = stanza.attrs.type;
+  if (stanza.name === 'presence' && stanza.attrs.to === user.bareString() && (type === undefined || type === 'unavailable')) {
     await updatePresence(state, packet as Element); // as the hooks left it (e.g. with the XEP-0153 avatar hash)
   }
   const privacy = await node.hooks.runFold('privacy_check_packet', state.host, 'allow', user, verdict.to, packet, 'out');

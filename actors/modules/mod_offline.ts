@@ -69,7 +69,7 @@ async function resendOfflineMessages(o: Offline, user: Jid, initial: boolean): P
 }
 
 const options = z.strictObject({
-  max_user_offline_messages: z.number().int().min(0).default(100),
+  max_user_offline_messages: z.number().int().min(0).default(1000),
   sync_writes: z.boolean().default(false),
 });
 

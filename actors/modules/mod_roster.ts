@@ -118,7 +118,9 @@ const options = z.strictObject({
   versioning: z.boolean().default(true),
   pre_approval: z.boolean().default(true),
   sync_writes: z.boolean().default(true),
-  iqdisc: z.enum(['no_queue', 'one_queue', 'parallel']).default('one_queue'),
+  // parallel: one process per IQ; a per-user lock keeps each user's read-modify-write serial,
+  // and concurrent users' batches share an fsync (ARCHITECTURE §4 allows either).
+  iqdisc: z.enum(['no_queue', 'one_queue', 'parallel']).default('parallel'),
 });
 
 export const modRoster: ModuleSpec<RosterOptions> = {
