@@ -3,26 +3,20 @@
  * → IQ table → a module, for each IQ discipline; unknown namespaces; a crashing handler; and
  * router/sm restarts that lose no route or session.
  */
+import { startTestNode } from '../support/node.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { createElement, type Element } from 'ltx';
 import { noreply, start, stopServer, injectFault, type GenServer } from '../../supervision/gen_server.js';
-import { startSupervisor, whichChildren, supervisorSpec } from '../../supervision/supervisor.js';
+import { whichChildren } from '../../supervision/supervisor.js';
 import { whereis } from '../../supervision/registry.js';
 import type { Process } from '../../supervision/process.js';
-import { configSchema } from '../../src/config/schema.js';
-import { loadOrCreateCertificate } from '../../src/tls/certificate.js';
 import { parseJid } from '../../src/jid.js';
-import { createNode, type Node } from '../../actors/node.js';
-import { startKeeper } from '../../actors/table_keeper.js';
-import { startLocal } from '../../actors/local.js';
+import type { Node } from '../../actors/node.js';
 import { route } from '../../actors/router.js';
 import { openSession, type RouteMessage } from '../../actors/sm.js';
-import { moduleChildSpec, type ModuleSpec } from '../../actors/gen_mod.js';
+import type { ModuleSpec } from '../../actors/gen_mod.js';
 import type { Iq } from '../../actors/iq_handler.js';
 import { eventually } from '../support/worker.js';
 
@@ -61,20 +55,7 @@ const fakeC2s: GenServer<null> = {
 };
 
 before(async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'troupe-iq-'));
-  const config = configSchema.parse({ data_dir: dir });
-  node = createNode(config, await loadOrCreateCertificate(config.tls, dir, config.hosts));
-  sup = await startSupervisor({
-    name: 'test_sup',
-    flags: { strategy: 'one_for_one', intensity: 10, period: 1 },
-    children: [
-      { id: 'hooks', start: (p) => startKeeper('hooks', node.hooks, p) },
-      { id: 'router', start: (p) => startKeeper('router', node.routes, p) },
-      { id: 'local', start: (p) => startLocal(node, p) },
-      { id: 'sm', start: (p) => startKeeper('sm', node.sessions, p) },
-      supervisorSpec('modules_sup', { strategy: 'one_for_one', intensity: 10, period: 1 }, [moduleChildSpec(node, modTest, {})]),
-    ],
-  });
+  ({ node, sup } = await startTestNode([modTest]));
   const c2s = await start(fakeC2s, null);
   await openSession(node, c2s, user);
 });

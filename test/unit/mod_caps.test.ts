@@ -3,24 +3,16 @@
  * what other modules see through `caps_features` / `hasFeature` and `caps_add`, before and
  * after a client's caps are verified.
  */
+import { startTestNode } from '../support/node.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createElement, parse, type Element } from 'ltx';
 import { noreply, start, stopServer, type GenServer } from '../../supervision/gen_server.js';
-import { startSupervisor, supervisorSpec } from '../../supervision/supervisor.js';
 import type { Process } from '../../supervision/process.js';
-import { configSchema } from '../../src/config/schema.js';
-import { loadOrCreateCertificate } from '../../src/tls/certificate.js';
 import { parseJid, type Jid } from '../../src/jid.js';
-import { createNode, type Node } from '../../actors/node.js';
-import { startKeeper } from '../../actors/table_keeper.js';
-import { startLocal } from '../../actors/local.js';
+import type { Node } from '../../actors/node.js';
 import { addHook, STOP } from '../../actors/hooks.js';
 import { openSession, type RouteMessage } from '../../actors/sm.js';
-import { moduleChildSpec } from '../../actors/gen_mod.js';
 import { hasFeature, modCaps } from '../../actors/modules/mod_caps.js';
 import { eventually } from '../support/worker.js';
 
@@ -45,20 +37,7 @@ const fakeC2s: GenServer<null> = {
 };
 
 before(async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'troupe-caps-'));
-  const config = configSchema.parse({ data_dir: dir });
-  node = createNode(config, await loadOrCreateCertificate(config.tls, dir, config.hosts));
-  sup = await startSupervisor({
-    name: 'test_sup',
-    flags: { strategy: 'one_for_one', intensity: 10, period: 1 },
-    children: [
-      { id: 'hooks', start: (p) => startKeeper('hooks', node.hooks, p) },
-      { id: 'router', start: (p) => startKeeper('router', node.routes, p) },
-      { id: 'local', start: (p) => startLocal(node, p) },
-      { id: 'sm', start: (p) => startKeeper('sm', node.sessions, p) },
-      supervisorSpec('modules_sup', { strategy: 'one_for_one', intensity: 10, period: 1 }, [moduleChildSpec(node, modCaps, {})]),
-    ],
-  });
+  ({ node, sup } = await startTestNode([modCaps]));
   for (const jid of [alice, bob]) await openSession(node, await start(fakeC2s, null), jid);
   const watcher = await start(fakeC2s, null);
   await addHook(watcher, 'caps_add', 'localhost', (jid: Jid, features: string[]) => void added.push(`${jid} ${features.length}`));

@@ -3,23 +3,16 @@
  * the real one does (`user_receive_packet`, then the "socket", here `inbox`): a stanza already
  * in the session's mailbox when the held presences are sent round does not overtake them.
  */
+import { startTestNode } from '../support/node.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createElement, type Element } from 'ltx';
 import { noreply, start, stopServer, type GenServer } from '../../supervision/gen_server.js';
-import { startSupervisor, supervisorSpec } from '../../supervision/supervisor.js';
 import type { Process } from '../../supervision/process.js';
-import { configSchema } from '../../src/config/schema.js';
-import { loadOrCreateCertificate } from '../../src/tls/certificate.js';
 import { parseJid, type Jid } from '../../src/jid.js';
-import { createNode, type Node } from '../../actors/node.js';
-import { startKeeper } from '../../actors/table_keeper.js';
+import type { Node } from '../../actors/node.js';
 import { STOP } from '../../actors/hooks.js';
 import { openSession, type RouteMessage } from '../../actors/sm.js';
-import { moduleChildSpec } from '../../actors/gen_mod.js';
 import { modClientState } from '../../actors/modules/mod_client_state.js';
 import { NS_CSI } from '../../src/csi/queue.js';
 import { eventually } from '../support/worker.js';
@@ -49,18 +42,7 @@ const fakeC2s: GenServer<{ jid: Jid; self: Process }, Jid> = {
 };
 
 before(async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'troupe-csi-'));
-  const config = configSchema.parse({ data_dir: dir });
-  node = createNode(config, await loadOrCreateCertificate(config.tls, dir, config.hosts));
-  sup = await startSupervisor({
-    name: 'test_sup',
-    flags: { strategy: 'one_for_one', intensity: 10, period: 1 },
-    children: [
-      { id: 'hooks', start: (p) => startKeeper('hooks', node.hooks, p) },
-      { id: 'sm', start: (p) => startKeeper('sm', node.sessions, p) },
-      supervisorSpec('modules_sup', { strategy: 'one_for_one', intensity: 10, period: 1 }, [moduleChildSpec(node, modClientState, {})]),
-    ],
-  });
+  ({ node, sup } = await startTestNode([modClientState]));
   phone = await start(fakeC2s, alice);
   await openSession(node, phone, alice);
 });
