@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { Element } from 'ltx';
 import { startServer, type TestServer } from '../support/server.js';
 import { xml, type TestClient } from '../support/xmpp.js';
-import { condition, iq, isPresence, login, register, settle } from '../support/im.js';
+import { approveSubscription, condition, iq, login, online, register } from '../support/im.js';
 
 const NS_INFO = 'http://jabber.org/protocol/disco#info';
 const NS_ITEMS = 'http://jabber.org/protocol/disco#items';
@@ -70,24 +70,13 @@ test('server items: none yet; a node nobody knows → item-not-found; set → no
   await alice.stop();
 });
 
-/** Logs in with available presence, seen reflected. */
-async function online(user: string, resource: string): Promise<TestClient> {
-  const c = await login(server, user, resource);
-  await c.xmpp.send(xml('presence'));
-  await c.next(isPresence(`${user}@localhost/${resource}`));
-  return c;
-}
 
 test('an account: the user and its contacts get account/registered and its resources; a stranger subscription-required', async () => {
-  const alice = await online('alice', 'home');
-  const bob = await online('bob', 'home');
-  const carol = await online('carol', 'home');
+  const alice = await online(server, 'alice', 'home');
+  const bob = await online(server, 'bob', 'home');
+  const carol = await online(server, 'carol', 'home');
   // bob subscribes to alice: alice's roster then has bob with subscription 'from'.
-  await bob.xmpp.send(xml('presence', { to: 'alice@localhost', type: 'subscribe' }));
-  await alice.next(isPresence('bob@localhost', 'subscribe'));
-  await alice.xmpp.send(xml('presence', { to: 'bob@localhost', type: 'subscribed' }));
-  await bob.next(isPresence('alice@localhost', 'subscribed'));
-  await settle(200);
+  await approveSubscription(bob, 'bob@localhost', alice, 'alice@localhost');
 
   for (const asker of [alice, bob]) {
     const result = await info(asker, 'alice@localhost');

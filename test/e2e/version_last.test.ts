@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ROOT, startServer, type TestServer } from '../support/server.js';
 import { rawSession, xml, type TestClient } from '../support/xmpp.js';
-import { condition, iq, isPresence, login, register, settle } from '../support/im.js';
+import { approveSubscription, condition, iq, isPresence, login, online, register, settle } from '../support/im.js';
 
 const NS_VERSION = 'jabber:iq:version';
 const NS_LAST = 'jabber:iq:last';
@@ -53,23 +53,13 @@ test('last activity of the server: its uptime; set → not-allowed', async () =>
   await alice.stop();
 });
 
-async function online(user: string, resource: string): Promise<TestClient> {
-  const c = await login(server, user, resource);
-  await c.xmpp.send(xml('presence'));
-  await c.next(isPresence(`${user}@localhost/${resource}`));
-  return c;
-}
 
 test("a user's last activity: 0 while online; after logout the seconds and the status; forbidden to strangers", async () => {
-  const alice = await online('alice', 'home');
-  const bob = await online('bob', 'home');
-  const carol = await online('carol', 'home');
+  const alice = await online(server, 'alice', 'home');
+  const bob = await online(server, 'bob', 'home');
+  const carol = await online(server, 'carol', 'home');
   // bob subscribes to alice's presence (alice's roster: bob, subscription from).
-  await bob.xmpp.send(xml('presence', { to: 'alice@localhost', type: 'subscribe' }));
-  await alice.next(isPresence('bob@localhost', 'subscribe'));
-  await alice.xmpp.send(xml('presence', { to: 'bob@localhost', type: 'subscribed' }));
-  await bob.next(isPresence('alice@localhost', 'subscribed'));
-  await settle(200);
+  await approveSubscription(bob, 'bob@localhost', alice, 'alice@localhost');
 
   assert.equal((await last(bob, 'alice@localhost')).getChild('query', NS_LAST)?.attrs.seconds, '0', 'online');
   assert.equal((await last(alice, 'alice@localhost')).getChild('query', NS_LAST)?.attrs.seconds, '0', 'the user itself');

@@ -58,3 +58,20 @@ export const login = (server: TestServer, user: string, resource: string): Promi
 
 /** Resolves after `ms`; for asserting that nothing more arrives. */
 export const settle = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Logs in and sends available presence; resolves once the server reflected it. */
+export async function online(server: TestServer, user: string, resource: string): Promise<TestClient> {
+  const c = await login(server, user, resource);
+  await c.xmpp.send(xml('presence'));
+  await c.next(isPresence(`${user}@localhost/${resource}`));
+  return c;
+}
+
+/** `subscriber` asks for `owner`'s presence and `owner` approves: owner's roster has subscriber with 'from'. */
+export async function approveSubscription(subscriber: TestClient, subscriberBare: string, owner: TestClient, ownerBare: string): Promise<void> {
+  await subscriber.xmpp.send(xml('presence', { to: ownerBare, type: 'subscribe' }));
+  await owner.next(isPresence(subscriberBare, 'subscribe'));
+  await owner.xmpp.send(xml('presence', { to: subscriberBare, type: 'subscribed' }));
+  await subscriber.next(isPresence(ownerBare, 'subscribed'));
+  await settle(200);
+}
