@@ -7,6 +7,7 @@ import type { Process } from '../supervision/process.js';
 import type { Jid } from '../src/jid.js';
 import { stanzaError } from '../src/stanza/error.js';
 import { bounce, type RoutingContext } from './router.js';
+import { STOP } from './hooks.js';
 import { processIq } from './iq_handler.js';
 import { updateTable } from './table_keeper.js';
 import type { Session, SessionTable } from './session_table.js';
@@ -32,8 +33,19 @@ export function deliver(session: Session, from: Jid, to: Jid, stanza: Element): 
   session.pid.cast({ type: 'route', from, to, stanza } satisfies RouteMessage);
 }
 
-/** `ejabberd_sm:route/3`. */
+/** `ejabberd_sm:route/3`; a message first passes `sm_receive_packet` (once, whichever sessions or storage it then reaches). */
 export function smRoute(ctx: SmContext, from: Jid, to: Jid, stanza: Element): Promise<void> | void {
+  if (stanza.name === 'message') return receiveMessage(ctx, from, to, stanza);
+  return routeToUser(ctx, from, to, stanza);
+}
+
+/** The `sm_receive_packet` fold `(stanza, from, to) → stanza | STOP` (mod_mam archives and stamps the message there). */
+async function receiveMessage(ctx: SmContext, from: Jid, to: Jid, stanza: Element): Promise<void> {
+  const packet = await ctx.hooks.runFold('sm_receive_packet', to.domain, stanza, from, to);
+  if (packet !== STOP) return routeToUser(ctx, from, to, packet);
+}
+
+function routeToUser(ctx: SmContext, from: Jid, to: Jid, stanza: Element): Promise<void> | void {
   if (to.resource !== '') {
     const session = ctx.sessions.get(to);
     if (session) return deliver(session, from, to, stanza);

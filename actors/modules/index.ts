@@ -14,6 +14,7 @@ import { modCaps } from './mod_caps.js';
 import { modPing } from './mod_ping.js';
 import { modVersion } from './mod_version.js';
 import { modLast } from './mod_last.js';
+import { modMam } from './mod_mam.js';
 import { modCarboncopy } from './mod_carboncopy.js';
 import { modClientState } from './mod_client_state.js';
 
@@ -32,6 +33,7 @@ export const MODULES: readonly ModuleSpec<any>[] = [
   modLast,
   modCarboncopy,
   modClientState,
+  modMam,
 ];
 
 export function moduleChildSpecs(node: Node): ChildSpec[] {
