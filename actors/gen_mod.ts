@@ -13,6 +13,7 @@ import { answerIq, registerIqHandler, type IqDisc, type IqHandler, type IqReques
 import { addHook, type HookCallback } from './hooks.js';
 import { registerRoute, type RouteHandler } from './router.js';
 import type { Node } from './node.js';
+import { forkedModuleChildSpec, splitPlacement } from './forked_module.js';
 
 export type Registration =
   | { iq: 'sm' | 'local'; ns: string; handler: IqHandler; disc?: IqDisc; feature?: string }
@@ -32,6 +33,12 @@ export interface ModuleSpec<O = unknown> {
   options: z.ZodType<O>;
   /** Enabled without a `modules:` entry? */
   defaultEnabled: boolean;
+  /**
+   * May run `placement: forked` (its own Node process, see forked_module.ts): every registration
+   * is an IQ handler that is a pure function of the IQ and the options (no hooks, no routes, no
+   * `ctx.node`/`ctx.self`, no server table). Without it, `placement: forked` is a config error.
+   */
+  forkable?: boolean;
   /** Like `Module:start/2`: what this module handles on `host`. */
   start(ctx: ModuleContext, opts: O): Registration[] | Promise<Registration[]>;
 }
@@ -82,13 +89,19 @@ function genMod(node: Node): GenServer<State, { spec: ModuleSpec<any>; opts: unk
   };
 }
 
-/** Validates the module's options (a bad option stops the start, naming it) and makes its child spec. */
-export function moduleChildSpec(node: Node, spec: ModuleSpec<any>, rawOpts: unknown): ChildSpec {
+/**
+ * Validates the module's options (a bad option stops the start, naming it) and makes its child
+ * spec. The option `placement` (any module; `local` by default) is gen_mod's: `forked` runs the
+ * module's IQ handlers in a forked process behind a proxy (forked_module.ts).
+ */
+export function moduleChildSpec(node: Node, spec: ModuleSpec<any>, options: unknown): ChildSpec {
+  const { placement, opts: rawOpts } = splitPlacement(spec, options);
   const parsed = spec.options.safeParse(rawOpts ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(`modules.${spec.name}${issue?.path.length ? '.' + issue.path.join('.') : ''}: ${issue?.message}`);
   }
+  if (placement === 'forked') return forkedModuleChildSpec(node, spec, parsed.data, rawOpts);
   // Trapping exits, a module handles its shutdown after the IQ in progress: no write is cut short.
   return { id: spec.name, start: (parent) => start(genMod(node), { spec, opts: parsed.data }, { name: spec.name, link: parent, trapExit: true }) };
 }

@@ -30,6 +30,7 @@ export const modVersion: ModuleSpec<VersionOptions> = {
   xeps: [92],
   options: z.strictObject({ show_os: z.boolean().default(false) }),
   defaultEnabled: true,
+  forkable: true, // the answer is a pure function of the IQ and the options
   start(_ctx, opts) {
     return [{ iq: 'local', ns: NS_VERSION, handler: (iq: Iq) => processIq(opts, iq), disc: 'no_queue' }];
   },
