@@ -11,17 +11,22 @@ import { startSupervisor } from '../supervision/supervisor.js';
 import { stopServer } from '../supervision/gen_server.js';
 
 async function main(): Promise<void> {
-  const config = loadConfig(resolveConfigPath(process.argv.slice(2), process.env));
+  const configPath = resolveConfigPath(process.argv.slice(2), process.env);
+  const config = loadConfig(configPath);
   if (!process.env.TROUPE_LOGLEVEL) setLogLevel(config.loglevel);
   const tls = await loadOrCreateCertificate(config.tls, config.data_dir, config.hosts);
   if (tls.generated) log.info({ dir: config.data_dir }, 'generated a self-signed certificate');
-  const node = createNode(config, tls);
+  const node = createNode(config, tls, configPath);
   const sup = await startSupervisor(troupeTree(node), { name: 'troupe_sup' });
   log.info({ hosts: config.hosts, data_dir: config.data_dir, pid: process.pid }, 'Troupe started');
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal: the operator wants out now (as with ejabberd's double Ctrl-C).
+      log.warn({ signal }, 'second signal: exiting without waiting for the shutdown');
+      process.exit(1);
+    }
     stopping = true;
     log.info({ signal }, 'stopping');
     await stopServer(sup, 'shutdown');
