@@ -35,13 +35,14 @@ test('no file gives the defaults, data_dir resolved against the working director
   assert.deepEqual(c.listen, {
     c2s: { port: 5222, ip: '::', starttls: 'required', allow_plain_auth_without_tls: false },
     c2s_tls: { port: 5223, ip: '::' },
-    http: { port: 5280, ip: '::' },
+    http: { port: 5280, ip: '::', consider_websocket_secure: false },
   });
   assert.deepEqual(c.tls, { cert: null, key: null });
   assert.equal(c.auth.scram_iterations, 4096);
   assert.equal(c.registration, 'closed');
   assert.equal(c.limits.max_stanza_size, 262144);
   assert.equal(c.c2s.resource_conflict, 'replace');
+  assert.deepEqual(c.c2s.stream_management, { enabled: true, resume_timeout: 300, max_ack_queue: 5000 });
   assert.deepEqual(c.modules, {});
 });
 
@@ -66,8 +67,8 @@ test('a listener may be a bare port number, or false to disable it', () => {
   const c = load('listen: { c2s: 5333, c2s_tls: false, http: 0 }');
   assert.deepEqual(c.listen.c2s, { port: 5333, ip: '::', starttls: 'required', allow_plain_auth_without_tls: false });
   assert.equal(c.listen.c2s_tls, null);
-  assert.deepEqual(c.listen.http, { port: 0, ip: '::' });
-  assert.deepEqual(load('listen: { http: }').listen.http, { port: 5280, ip: '::' });
+  assert.deepEqual(c.listen.http, { port: 0, ip: '::', consider_websocket_secure: false });
+  assert.deepEqual(load('listen: { http: }').listen.http, { port: 5280, ip: '::', consider_websocket_secure: false });
 });
 
 test('ports are 0..65535', () => {
