@@ -8,9 +8,12 @@ import type { Process } from '../supervision/process.js';
 import { whereis } from '../supervision/registry.js';
 import { whichChildren, type ChildInfo } from '../supervision/supervisor.js';
 import { injectFault } from '../supervision/gen_server.js';
-import { jid, nameprep, nodeprep } from '../src/jid.js';
-import { preparePassword } from '../src/sasl/saslprep.js';
+import { jid } from '../src/jid.js';
 import { oneLine, type ControlResponse, type StatusResult, type TreeNode } from '../src/control/protocol.js';
+import { account, checkPassword, existingAccount, validHost } from './control_args.js';
+import { rosterList, sendMessage } from './control_im.js';
+import { backup, restore } from './control_backup.js';
+import { reload } from './control_reload.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -101,22 +104,6 @@ async function describe(child: Pick<ChildInfo, 'id' | 'pid' | 'type' | 'restarts
 // Through `node.accounts` (the passwd store behind the login cache), so a change is seen by
 // the very next login rather than after the cache's TTL.
 
-function validHost(node: Node, hostArg: string): string {
-  const host = nameprep(hostArg);
-  if (host === null || !node.hosts.includes(host)) throw new Error(`unknown host '${hostArg}' (served: ${node.hosts.join(', ')})`);
-  return host;
-}
-
-function account(node: Node, userArg: string, hostArg: string): { user: string; host: string } {
-  const user = nodeprep(userArg);
-  if (user === null) throw new Error(`invalid user name '${userArg}'`);
-  return { user, host: validHost(node, hostArg) };
-}
-
-function checkPassword(password: string): void {
-  if (preparePassword(password) === null) throw new Error('invalid password (empty, or characters PRECIS does not allow)');
-}
-
 async function register(node: Node, [userArg, hostArg, password]: string[]): Promise<string> {
   const { user, host } = account(node, userArg!, hostArg!);
   checkPassword(password!);
@@ -126,8 +113,7 @@ async function register(node: Node, [userArg, hostArg, password]: string[]): Pro
 }
 
 async function unregister(node: Node, [userArg, hostArg]: string[]): Promise<string> {
-  const { user, host } = account(node, userArg!, hostArg!);
-  if (!(await node.accounts.exists(user, host))) throw new Error(`user ${user}@${host} does not exist`);
+  const { user, host } = await existingAccount(node, userArg!, hostArg!);
   await node.accounts.remove(user, host);
   kickSessions(node, user, host);
   // As ejabberd_auth:remove_user: modules drop the user's roster, offline messages, vCard...
@@ -178,5 +164,10 @@ const COMMANDS: Record<string, Command> = {
   'registered-users': { args: ['HOST'], help: 'accounts of a host', run: registeredUsers },
   'connected-users': { args: [], help: 'full JIDs of all sessions', run: connectedUsers },
   kick: { args: ['USER', 'HOST'], help: "close a user's sessions", run: kick },
+  'send-message': { args: ['FROM', 'TO', 'BODY'], help: 'route a chat message as if FROM sent it', run: sendMessage },
+  'roster-list': { args: ['USER', 'HOST'], help: "a user's roster items", run: rosterList },
+  backup: { args: ['FILE'], help: 'write all stored data to FILE (consistent while running)', run: backup },
+  restore: { args: ['FILE'], help: 'replace all stored data with a backup', run: restore },
+  reload: { args: [], help: 'apply the config file again; say what needs a restart', run: reload },
   help: { args: [], help: 'this list', run: help },
 };

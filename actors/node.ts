@@ -23,9 +23,11 @@ export interface Node extends LocalContext {
   readonly storage: StorageHolder;
   readonly accounts: Accounts;
   readonly startedAt: number;
+  /** The config file the node was started with (`troupectl reload` reads it again); none: the defaults. */
+  readonly configPath: string | undefined;
 }
 
-export function createNode(config: Config, tls: TlsMaterial): Node {
+export function createNode(config: Config, tls: TlsMaterial, configPath?: string): Node {
   const hooks = new HookTable();
   // ejabberd runs sm_remove_connection for every closed session, orderly or not.
   const sessions = new SessionTable((session, reason) => void hooks.run('sm_remove_connection', session.jid.domain, session, reason));
@@ -46,5 +48,6 @@ export function createNode(config: Config, tls: TlsMaterial): Node {
     hosts: config.hosts,
     storage,
     startedAt: Date.now(),
+    configPath,
   };
 }

@@ -3,8 +3,9 @@
  * The one file of supervision/ that names the XMPP roles (ARCHITECTURE §1, §3).
  */
 import type { SupervisorArgs } from './supervisor.js';
-import { supervisorSpec } from './supervisor.js';
+import { startSupervisor, supervisorSpec } from './supervisor.js';
 import type { ChildSpec } from './child_spec.js';
+import type { Process } from './process.js';
 import type { Node } from '../actors/node.js';
 import { startKeeper } from '../actors/table_keeper.js';
 import { startStorage } from '../actors/storage.js';
@@ -24,11 +25,24 @@ export function troupeTree(node: Node): SupervisorArgs {
     { id: 'router', start: (sup) => startKeeper('router', node.routes, sup) },
     { id: 'local', start: (sup) => startLocal(node, sup) },
     { id: 'sm', start: (sup) => startKeeper('sm', node.sessions, sup) },
-    supervisorSpec('modules_sup', NODE_FLAGS, moduleChildSpecs(node), { name: 'modules_sup' }),
+    modulesSup(node),
     // c2s_sup before the listeners: a connection accepted must find its supervisor.
     supervisorSpec('c2s_sup', { strategy: 'simple_one_for_one' }, [c2sChildSpec(node)], { name: 'c2s_sup' }),
     supervisorSpec('listeners_sup', NODE_FLAGS, listenerChildSpecs(node), { name: 'listeners_sup' }),
     { id: 'control', start: (sup) => startControl(node, sup) },
   ];
   return { name: 'troupe_sup', flags: NODE_FLAGS, children };
+}
+
+/**
+ * modules_sup takes its children from `node.config.modules` each time it starts, as an OTP
+ * supervisor's init/1 reads the config: after `troupectl reload`, a restart of modules_sup
+ * itself brings back the reloaded modules. They are checked once now, so a bad option stops
+ * the boot with its message.
+ */
+function modulesSup(node: Node): ChildSpec {
+  moduleChildSpecs(node);
+  const start = (sup: Process): Promise<Process> =>
+    startSupervisor({ name: 'modules_sup', flags: NODE_FLAGS, children: moduleChildSpecs(node) }, { name: 'modules_sup', link: sup });
+  return { id: 'modules_sup', type: 'supervisor', start };
 }

@@ -5,21 +5,29 @@
  * running, 2 the command line was wrong.
  */
 import net from 'node:net';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, resolveConfigPath } from '../config/load.js';
 import {
   LineSplitter, encode, parseResponse, socketPath,
-  type ControlRequest, type ControlResponse, type StatusResult, type TreeNode,
+  type BackupResult, type ControlRequest, type ControlResponse, type ReloadResult, type RosterListItem, type StatusResult, type TreeNode,
 } from '../control/protocol.js';
+import { formatChange } from '../config/reload.js';
 
 const USAGE = `usage: troupectl [--config FILE] [--json] <command> [args]
   status | tree | crash NAME|PID | stop
   register USER HOST PASSWORD | unregister USER HOST | passwd USER HOST PASSWORD
-  registered-users HOST | connected-users | kick USER HOST | help
+  registered-users HOST | connected-users | kick USER HOST
+  send-message FROM TO BODY | roster-list USER HOST
+  backup FILE | restore FILE | reload | help
   (put -- before arguments that start with -)`;
 
 /** PBKDF2 at high iteration counts takes a while; a node that never answers should not hang us. */
 const ANSWER_TIMEOUT_MS = 60_000;
+/** A backup or restore reads or writes the whole database. */
+const LONG_ANSWER_TIMEOUT_MS = 30 * 60_000;
+/** Verbs whose FILE argument is read or written by the node, whose working directory is not ours. */
+const FILE_VERBS = new Set(['backup', 'restore']);
 
 /** Ends the run with an exit code and a message for stderr. */
 class Exit extends Error {
@@ -34,10 +42,11 @@ async function main(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const [cmd, ...args] = positionals;
+  const [cmd, ...given] = positionals;
   if (cmd === undefined) throw new Exit(2, `no command given\n${USAGE}`);
-  const path = socketPath(loadConfig(resolveConfigPath(values.config ? ['--config', values.config] : [], process.env)).data_dir);
-  const response = await request(path, { cmd, args });
+  const args = FILE_VERBS.has(cmd) && given.length === 1 ? [path.resolve(given[0]!)] : given;
+  const sock = socketPath(loadConfig(resolveConfigPath(values.config ? ['--config', values.config] : [], process.env)).data_dir);
+  const response = await request(sock, { cmd, args }, FILE_VERBS.has(cmd) ? LONG_ANSWER_TIMEOUT_MS : ANSWER_TIMEOUT_MS);
   if (!response.ok) throw new Exit(response.usage ? 2 : 1, response.error);
   const out = values.json ? JSON.stringify(response.result, null, 2) : humanize(cmd, response.result);
   if (out !== '') console.log(out);
@@ -56,13 +65,13 @@ function parseCommandLine(argv: string[]) {
   }
 }
 
-function request(path: string, req: ControlRequest): Promise<ControlResponse> {
+function request(path: string, req: ControlRequest, timeoutMs: number): Promise<ControlResponse> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(path);
     const lines = new LineSplitter();
     let answered = false;
     socket.setEncoding('utf8');
-    socket.setTimeout(ANSWER_TIMEOUT_MS, () => socket.destroy(new Exit(1, `no answer on ${path} within ${ANSWER_TIMEOUT_MS / 1000} s`)));
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Exit(1, `no answer on ${path} within ${timeoutMs / 1000} s`)));
     socket.on('connect', () => socket.write(encode(req)));
     socket.on('data', (chunk: string) => {
       const [line] = lines.push(chunk);
@@ -100,6 +109,16 @@ function humanize(cmd: string, result: unknown): string {
       return `crashed ${name ? `${name} ` : ''}${pid}`;
     }
     case 'kick': return `kicked ${String(result)} session(s)`;
+    case 'roster-list': return formatRoster(result as RosterListItem[]);
+    case 'backup': {
+      const b = result as BackupResult;
+      return `backup written to ${b.file}: ${b.keys} keys as of ${b.created}`;
+    }
+    case 'restore': {
+      const b = result as BackupResult;
+      return `restored ${b.keys} keys from ${b.file} (backup of ${b.created})`;
+    }
+    case 'reload': return formatReload(result as ReloadResult);
   }
   if (typeof result === 'string') return result;
   if (Array.isArray(result)) return result.join('\n');
@@ -115,6 +134,25 @@ function formatStatus(s: StatusResult): string {
     `sessions: ${s.sessions}`,
     `processes: ${s.processes}`,
   ].join('\n');
+}
+
+/** One line per item, tab-separated like ejabberdctl's get_roster: jid, name, subscription, groups (comma-separated). */
+function formatRoster(items: RosterListItem[]): string {
+  return items.map((i) => [i.jid, i.name ?? '', i.subscription, i.groups.join(',')].join('\t')).join('\n');
+}
+
+function formatReload(r: ReloadResult): string {
+  const lines = [`reloaded ${r.file ?? '(no config file)'}`];
+  const section = (title: string, items: string[]): void => {
+    if (items.length) lines.push(`${title}:`, ...items.map((i) => `  ${i}`));
+  };
+  section('applied', r.applied.map(formatChange));
+  const { started, stopped, restarted } = r.modules;
+  section('modules', [...started.map((m) => `${m} started`), ...stopped.map((m) => `${m} stopped`), ...restarted.map((m) => `${m} restarted`)]);
+  section('needs a restart', r.needsRestart.map(formatChange));
+  if (!r.applied.length && !r.needsRestart.length) lines.push('no changes');
+  lines.push(...r.notes.map((n) => `note: ${n}`));
+  return lines.join('\n');
 }
 
 /** The tree with box-drawing indentation, then aligned columns, like `observer`'s process list. */

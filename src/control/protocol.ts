@@ -4,6 +4,7 @@
  * `control` actor and `troupectl`, which speaks only this (src/ never imports actors/).
  */
 import path from 'node:path';
+import type { ConfigChange } from '../config/reload.js';
 
 export interface ControlRequest {
   cmd: string;
@@ -36,6 +37,32 @@ export interface StatusResult {
   hosts: string[];
   sessions: number;
   processes: number;
+}
+
+/** One item of `roster-list` (RFC 6121 §2.1.2); `ask` only while a subscription request is pending. */
+export interface RosterListItem {
+  jid: string;
+  name: string | null;
+  subscription: 'none' | 'to' | 'from' | 'both';
+  ask?: 'subscribe';
+  groups: string[];
+}
+
+/** What `reload` did: the live keys applied, the keys that wait for a restart, the modules touched. */
+export interface ReloadResult {
+  /** The file read again; null when the node runs on the embedded defaults. */
+  file: string | null;
+  applied: ConfigChange[];
+  needsRestart: ConfigChange[];
+  modules: { started: string[]; stopped: string[]; restarted: string[] };
+  notes: string[];
+}
+
+/** `backup` and `restore`: the file, its date and how many LevelDB keys it holds. */
+export interface BackupResult {
+  file: string;
+  created: string;
+  keys: number;
 }
 
 /** A request line longer than this is refused, so no client makes the node buffer without end. */
