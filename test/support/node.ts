@@ -5,6 +5,8 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Element } from 'ltx';
+import { noreply, type GenServer } from '../../supervision/gen_server.js';
 import { startSupervisor, supervisorSpec } from '../../supervision/supervisor.js';
 import type { Process } from '../../supervision/process.js';
 import { configSchema } from '../../src/config/schema.js';
@@ -13,6 +15,7 @@ import { createNode, type Node } from '../../actors/node.js';
 import { startKeeper } from '../../actors/table_keeper.js';
 import { startLocal } from '../../actors/local.js';
 import { moduleChildSpec, type ModuleSpec } from '../../actors/gen_mod.js';
+import type { RouteMessage } from '../../actors/sm.js';
 
 export async function startTestNode(modules: ModuleSpec<any>[], options: Record<string, unknown> = {}): Promise<{ node: Node; sup: Process }> {
   const dir = await mkdtemp(join(tmpdir(), 'troupe-node-'));
@@ -31,4 +34,15 @@ export async function startTestNode(modules: ModuleSpec<any>[], options: Record<
     ],
   });
   return { node, sup };
+}
+
+/** A stand-in for a c2s: it holds a session and hands every stanza routed to it to `onStanza`. */
+export function routeCollector(onStanza: (stanza: Element) => void): GenServer<null> {
+  return {
+    init: () => null,
+    handleCast(msg) {
+      if ((msg as RouteMessage).type === 'route') onStanza((msg as RouteMessage).stanza);
+      return noreply(null);
+    },
+  };
 }

@@ -3,19 +3,19 @@
  * → IQ table → a module, for each IQ discipline; unknown namespaces; a crashing handler; and
  * router/sm restarts that lose no route or session.
  */
-import { startTestNode } from '../support/node.js';
+import { routeCollector, startTestNode } from '../support/node.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { createElement, type Element } from 'ltx';
-import { noreply, start, stopServer, injectFault, type GenServer } from '../../supervision/gen_server.js';
+import { start, stopServer, injectFault } from '../../supervision/gen_server.js';
 import { whichChildren } from '../../supervision/supervisor.js';
 import { whereis } from '../../supervision/registry.js';
 import type { Process } from '../../supervision/process.js';
 import { parseJid } from '../../src/jid.js';
 import type { Node } from '../../actors/node.js';
 import { route } from '../../actors/router.js';
-import { openSession, type RouteMessage } from '../../actors/sm.js';
+import { openSession } from '../../actors/sm.js';
 import type { ModuleSpec } from '../../actors/gen_mod.js';
 import type { Iq } from '../../actors/iq_handler.js';
 import { eventually } from '../support/worker.js';
@@ -45,14 +45,8 @@ const modTest: ModuleSpec<Record<string, never>> = {
     })),
 };
 
-/** A stand-in for a c2s: it holds alice's session and collects what is routed to her. */
-const fakeC2s: GenServer<null> = {
-  init: () => null,
-  handleCast(msg) {
-    if ((msg as RouteMessage).type === 'route') inbox.push((msg as RouteMessage).stanza);
-    return noreply(null);
-  },
-};
+/** Holds a session and collects what is routed to it. */
+const fakeC2s = routeCollector((stanza) => inbox.push(stanza));
 
 before(async () => {
   ({ node, sup } = await startTestNode([modTest]));

@@ -3,16 +3,16 @@
  * what other modules see through `caps_features` / `hasFeature` and `caps_add`, before and
  * after a client's caps are verified.
  */
-import { startTestNode } from '../support/node.js';
+import { routeCollector, startTestNode } from '../support/node.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createElement, parse, type Element } from 'ltx';
-import { noreply, start, stopServer, type GenServer } from '../../supervision/gen_server.js';
+import { start, stopServer } from '../../supervision/gen_server.js';
 import type { Process } from '../../supervision/process.js';
 import { parseJid, type Jid } from '../../src/jid.js';
 import type { Node } from '../../actors/node.js';
 import { addHook, STOP } from '../../actors/hooks.js';
-import { openSession, type RouteMessage } from '../../actors/sm.js';
+import { openSession } from '../../actors/sm.js';
 import { hasFeature, modCaps } from '../../actors/modules/mod_caps.js';
 import { eventually } from '../support/worker.js';
 
@@ -28,13 +28,8 @@ let sup: Process;
 const inbox: Element[] = [];
 const added: string[] = [];
 
-const fakeC2s: GenServer<null> = {
-  init: () => null,
-  handleCast(msg) {
-    if ((msg as RouteMessage).type === 'route') inbox.push((msg as RouteMessage).stanza);
-    return noreply(null);
-  },
-};
+/** Holds a session and collects what is routed to it. */
+const fakeC2s = routeCollector((stanza) => inbox.push(stanza));
 
 before(async () => {
   ({ node, sup } = await startTestNode([modCaps]));
