@@ -3,29 +3,16 @@
  * `with` match (XEP-0313 §4.1.1), preferences beside the archive but never in its range, removal
  * of everything in one batch, retention deleting only what is older than the cutoff.
  */
-import { after, before, test } from 'node:test';
+import { useTempDb } from '../support/db.js';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openDb, table, type Db } from '../../src/storage/db.js';
+import { table } from '../../src/storage/db.js';
 import { parseJid } from '../../src/jid.js';
 import { idTime, timeKey } from '../../src/mam/id.js';
 import { levelMamStore } from '../../actors/modules/mod_mam.level.js';
 import type { ArchiveEntry } from '../../actors/modules/mod_mam.store.js';
 
-let dir: string;
-let holder: { db: Db };
-
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'troupe-mam-'));
-  holder = { db: await openDb(dir) };
-});
-
-after(async () => {
-  await holder.db.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const holder = useTempDb();
 
 const entry = (peer: string, body: string, out = false): ArchiveEntry => ({ peer, out, xml: `<message><body>${body}</body></message>` });
 

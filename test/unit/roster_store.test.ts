@@ -2,29 +2,15 @@
  * The LevelDB roster store: one batch per change (item + version), versions that only grow,
  * one user's read-modify-writes serialised whoever runs them, and the keyed lock beneath.
  */
-import { after, before, test } from 'node:test';
+import { useTempDb } from '../support/db.js';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openDb, type Db } from '../../src/storage/db.js';
 import { emptyItem } from '../../src/roster/item.js';
 import { levelRosterStore } from '../../actors/modules/mod_roster.level.js';
 import { KeyedLock } from '../../actors/modules/keyed_lock.js';
 import { GroupCommit } from '../../actors/modules/group_commit.js';
 
-let dir: string;
-let holder: { db: Db };
-
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'troupe-roster-'));
-  holder = { db: await openDb(dir) };
-});
-
-after(async () => {
-  await holder.db.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const holder = useTempDb();
 
 test('each write stores the item with the new version, in one batch', async () => {
   const store = levelRosterStore(holder);

@@ -3,12 +3,9 @@
  * memory: one user's rows only, the private size bound, removal of everything in one batch,
  * lists kept only while the user has a session.
  */
-import { after, before, test } from 'node:test';
+import { useTempDb } from '../support/db.js';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openDb, type Db } from '../../src/storage/db.js';
 import { parseJid } from '../../src/jid.js';
 import type { Process } from '../../supervision/process.js';
 import { SessionTable } from '../../actors/session_table.js';
@@ -17,18 +14,7 @@ import { levelPrivateStore } from '../../actors/modules/mod_private.level.js';
 import { levelBlockingStore } from '../../actors/modules/mod_blocking.level.js';
 import { BlockLists } from '../../actors/modules/mod_blocking.lists.js';
 
-let dir: string;
-let holder: { db: Db };
-
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'troupe-userdata-'));
-  holder = { db: await openDb(dir) };
-});
-
-after(async () => {
-  await holder.db.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const holder = useTempDb();
 
 test('vcard: set, get, remove; users do not leak into each other', async () => {
   const s = levelVcardStore(holder);
