@@ -4,7 +4,7 @@
  * in chronological order and a time filter is a pair of key bounds; the preferences key sorts
  * before the archive range and never falls inside anyone's.
  */
-import { table, userKey, type Db } from '../../src/storage/db.js';
+import { readNow, table, userKey, type Db } from '../../src/storage/db.js';
 import { archiveId, idTime, MonotonicClock, timeKey } from '../../src/mam/id.js';
 import type { Prefs } from '../../src/mam/prefs.js';
 import { lockFor } from './keyed_lock.js';
@@ -87,7 +87,7 @@ export function levelMamStore(holder: { readonly db: Db }, opts: { sync: boolean
     },
 
     async prefs(user, host) {
-      return (await mam().get(userKey(user, host))) as Prefs | undefined;
+      return (await readNow(mam(), userKey(user, host))) as Prefs | undefined;
     },
 
     async setPrefs(user, host, prefs) {

@@ -7,7 +7,7 @@
  * speed (the OS may lose the last writes, LevelDB's log still keeps each batch atomic). Batches
  * of different users that meet are written together (group commit), one fsync for all.
  */
-import { table, userKey, type Db } from '../../src/storage/db.js';
+import { readNow, table, userKey, type Db } from '../../src/storage/db.js';
 import type { RosterItem } from '../../src/roster/item.js';
 import { lockFor } from './keyed_lock.js';
 import { groupCommitOf } from './group_commit.js';
@@ -33,7 +33,7 @@ export function levelRosterStore(holder: { readonly db: Db }, opts: LevelRosterO
   }
 
   async function readVersion(db: Db, user: string, host: string): Promise<number> {
-    return (await versions(db).get(userKey(user, host))) ?? 0;
+    return (await readNow(versions(db), userKey(user, host))) ?? 0;
   }
 
   return {
@@ -45,7 +45,7 @@ export function levelRosterStore(holder: { readonly db: Db }, opts: LevelRosterO
           get version() {
             return version;
           },
-          item: async (contact) => items(db).get(itemKey(user, host, contact)),
+          item: (contact) => readNow(items(db), itemKey(user, host, contact)),
           items: () => readItems(db, user, host),
           async write(contact, item, bump = true) {
             const next = bump ? version + 1 : version;
@@ -69,7 +69,7 @@ export function levelRosterStore(holder: { readonly db: Db }, opts: LevelRosterO
       return { items: list, version };
     },
 
-    item: (user, host, contact) => items(holder.db).get(itemKey(user, host, contact)),
+    item: (user, host, contact) => readNow(items(holder.db), itemKey(user, host, contact)),
 
     removeUser(user, host) {
       return lock.run(userKey(user, host), async () => {
