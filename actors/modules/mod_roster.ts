@@ -16,7 +16,6 @@ import type { ModuleSpec } from '../gen_mod.js';
 import type { Iq, IqAnswer } from '../iq_handler.js';
 import { STOP } from '../hooks.js';
 import type { Session } from '../session_table.js';
-import { levelRosterStore } from './mod_roster.level.js';
 import { forgetInterested, markInterested, pushItem, updateItem, type Roster, type RosterOptions } from './mod_roster.push.js';
 import { inSubscription, outSubscription, resendSubscriptionRequests, sendUnsubscribingPresence } from './mod_roster.subscription.js';
 
@@ -129,7 +128,7 @@ export const modRoster: ModuleSpec<RosterOptions> = {
   options,
   defaultEnabled: true,
   start(ctx, opts) {
-    const r: Roster = { ctx, opts, store: levelRosterStore(ctx.node.storage, { sync: opts.sync_writes }) };
+    const r: Roster = { ctx, opts, store: ctx.node.stores.roster({ sync: opts.sync_writes }) };
     const features = (): Element[] => [
       ...(opts.versioning ? [createElement('ver', { xmlns: NS_ROSTERVER })] : []),
       ...(opts.pre_approval ? [createElement('sub', { xmlns: NS_PRE_APPROVAL })] : []),
