@@ -1,5 +1,6 @@
 /**
- * The stores of mod_vcard, mod_private and mod_blocking on each backend, and mod_blocking's lists in
+ * The stores of mod_vcard, mod_private, mod_blocking, mod_offline, mod_last and the accounts on
+ * each backend, and mod_blocking's lists in
  * memory: one user's rows only, the private size bound, removal of everything in one batch,
  * lists kept only while the user has a session.
  */
@@ -68,5 +69,39 @@ forEachBackend(({ stores }) => {
     await store.set('carol', 'localhost', ['x@y']);
     await lists.remove('carol', 'localhost');
     assert.deepEqual(await store.get('carol', 'localhost'), []);
+  });
+
+  test('offline: arrival order, the limit, a pop hands each message out once', async () => {
+    const s = stores.offline();
+    for (let i = 0; i < 3; i++) assert.equal(await s.store('olga', 'localhost', { xml: `<message>${i}</message>`, from: 'x@y' }, 3), true);
+    assert.equal(await s.store('olga', 'localhost', { xml: '<message>3</message>', from: 'x@y' }, 3), false, 'full');
+    await s.store('olga2', 'localhost', { xml: '<message>other</message>', from: 'x@y' }, 3);
+    assert.equal(await s.count('olga', 'localhost'), 3);
+    const handed: string[][] = [];
+    const counts = await Promise.all([1, 2].map(() => s.pop('olga', 'localhost', (ms) => handed.push(ms.map((m) => m.xml)))));
+    assert.deepEqual(counts.sort(), [0, 3]);
+    assert.deepEqual(handed, [['<message>0</message>', '<message>1</message>', '<message>2</message>']]);
+    assert.equal(await s.count('olga', 'localhost'), 0);
+    await s.removeUser('olga2', 'localhost');
+    assert.equal(await s.count('olga2', 'localhost'), 0);
+  });
+
+  test('last activity and accounts: set, get, list, remove', async () => {
+    const last = stores.last();
+    await last.set('lea', 'localhost', { at: 1_700_000_000, status: 'gone' });
+    assert.deepEqual(await last.get('lea', 'localhost'), { at: 1_700_000_000, status: 'gone' });
+    await last.remove('lea', 'localhost');
+    assert.equal(await last.get('lea', 'localhost'), undefined);
+
+    const passwd = stores.passwd();
+    await passwd.set('zoe', 'localhost', { format: 'plain', password: 'one' });
+    await passwd.set('adam', 'localhost', { format: 'plain', password: 'two' });
+    await passwd.set('zoe', 'example.org', { format: 'plain', password: 'three' });
+    await passwd.set('zoe', 'localhost', { format: 'plain', password: 'four' });
+    assert.deepEqual(await passwd.get('zoe', 'localhost'), { format: 'plain', password: 'four' });
+    assert.deepEqual(await passwd.users('localhost'), ['adam', 'zoe']);
+    await passwd.remove('zoe', 'localhost');
+    assert.equal(await passwd.get('zoe', 'localhost'), undefined);
+    assert.deepEqual(await passwd.users('example.org'), ['zoe']);
   });
 });
