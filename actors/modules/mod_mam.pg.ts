@@ -7,6 +7,7 @@
 import type { PgHandle } from '../../src/storage/pg/pool.js';
 import { archiveId, idTime, MonotonicClock, timeKey } from '../../src/mam/id.js';
 import type { Prefs } from '../../src/mam/prefs.js';
+import { pgUserRows } from '../../src/storage/pg/user_row.js';
 import { userTransaction } from './pg_user_lock.js';
 import type { ArchiveRange, ArchivedMessage, MamStore } from './mod_mam.store.js';
 
@@ -39,6 +40,7 @@ function rangeConditions(r: ArchiveRange, first: number): { sql: string; params:
 
 export function pgMamStore(holder: { readonly pg: PgHandle }): MamStore {
   const clock = new MonotonicClock();
+  const prefs = pgUserRows<{ prefs: Prefs }>(holder, 'mam_prefs', ['prefs']);
   const query = <R extends object>(sql: string, params: unknown[]) => holder.pg.pool.query<R>(sql, params);
 
   return {
@@ -75,22 +77,14 @@ export function pgMamStore(holder: { readonly pg: PgHandle }): MamStore {
       return first === null || last === null ? null : { first, last };
     },
 
-    async prefs(user, host) {
-      const { rows } = await query<{ prefs: Prefs }>(`SELECT prefs FROM mam_prefs WHERE ${USER}`, [host, user]);
-      return rows[0]?.prefs;
-    },
+    prefs: async (user, host) => (await prefs.get(user, host))?.prefs,
 
-    async setPrefs(user, host, prefs) {
-      await query(
-        'INSERT INTO mam_prefs (host, username, prefs) VALUES ($1, $2, $3) ON CONFLICT (host, username) DO UPDATE SET prefs = EXCLUDED.prefs',
-        [host, user, JSON.stringify(prefs)],
-      );
-    },
+    setPrefs: (user, host, value) => prefs.set(user, host, { prefs: value }),
 
     async removeUser(user, host) {
       await userTransaction(holder, 'mam', user, host, async (client) => {
         await client.query(`DELETE FROM mam WHERE ${USER}`, [host, user]);
-        await client.query(`DELETE FROM mam_prefs WHERE ${USER}`, [host, user]);
+        await client.query(`DELETE FROM mam_prefs WHERE ${USER}`, [host, user]); // with the archive, in its transaction
       });
     },
 
