@@ -43,14 +43,23 @@ export async function closePg(handle: PgHandle): Promise<void> {
   await Promise.all([handle.pool.end(), handle.txPool.end()]);
 }
 
-/** Runs `fn` on a connection of `pool`; a connection that failed is closed, not reused. */
+/**
+ * Runs `fn` on a connection of `pool`; a connection that failed is closed, not reused. While
+ * it is checked out, the pool no longer listens for its errors: a connection lost between two
+ * queries (a roster lock held while hooks run) would emit an unhandled 'error' and end the
+ * node, so it is logged here and the next query on it fails instead.
+ */
 export async function withClient<R>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<R>): Promise<R> {
   const client = await pool.connect();
+  const onError = (err: Error) => log.warn({ err }, 'PostgreSQL connection lost while in use');
+  client.on('error', onError);
   try {
     const result = await fn(client);
+    client.off('error', onError);
     client.release();
     return result;
   } catch (err) {
+    client.off('error', onError);
     client.release(err as Error);
     throw err;
   }
