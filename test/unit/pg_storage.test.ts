@@ -2,7 +2,8 @@
  * What only PostgreSQL storage does: schema migrations applied once however many nodes boot at
  * once, a failed migration leaving nothing behind, and two nodes (two sets of pools, each with
  * its own in-process locks) sharing one database: a user's roster and offline messages stay
- * serialised across them, and a roster change is item and version in one SQL transaction.
+ * serialised across them, a roster change is item and version in one SQL transaction, and a
+ * connection killed while it holds a lock fails only its own transaction.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -96,5 +97,27 @@ describe('postgres', { skip: postgresSkip }, () => {
     const counts = await Promise.all([a!, b!, a!, b!].map((s) => s.pop('olga', 'localhost', (ms) => handed.push(ms.length))));
     assert.deepEqual(counts.sort(), [0, 0, 0, 5]);
     assert.deepEqual(handed, [5]);
+  });
+
+  test('a connection killed while it holds a roster lock: that transaction fails, the node goes on', async () => {
+    const url = await server.createDatabase('connection_killed');
+    const store = pgStores(await node(url)).roster();
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const failed = store.transaction('kim', 'localhost', async (tx) => {
+        const { rows } = await admin.query("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted");
+        await admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
+        // The connection is gone once its backend has left pg_stat_activity.
+        while ((await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [rows[0].pid])).rowCount) await new Promise((r) => setImmediate(r));
+        return tx.write('a@localhost', { ...emptyItem('a@localhost'), listed: true });
+      });
+      await assert.rejects(failed);
+      const v = await store.transaction('kim', 'localhost', (tx) => tx.write('b@localhost', { ...emptyItem('b@localhost'), listed: true }));
+      assert.equal(v, 1, 'the lock went with the connection; nothing of the failed change was stored');
+      assert.deepEqual((await store.read('kim', 'localhost')).items.map((i) => i.jid), ['b@localhost']);
+    } finally {
+      await admin.end();
+    }
   });
 });
