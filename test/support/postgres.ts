@@ -6,10 +6,10 @@
  * binaries are absent.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 
@@ -42,10 +42,15 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
+/** Data dirs of the clusters this process started and has not stopped. */
 const running = new Set<string>();
-// A run cut short must not leave a server behind (pg_ctl detaches it from this process).
+// A run cut short, or the shared cluster below, must not outlive the tests (pg_ctl detaches
+// the server from this process).
 process.on('exit', () => {
-  for (const data of running) spawnSync(...command('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']));
+  for (const data of running) {
+    spawnSync(...command('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']));
+    rmSync(join(data, '..'), { recursive: true, force: true });
+  }
 });
 
 export async function startPostgres(): Promise<TestPostgres> {
@@ -81,4 +86,23 @@ export async function startPostgres(): Promise<TestPostgres> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+let shared: Promise<TestPostgres> | undefined;
+
+/**
+ * `TROUPE_TEST_STORAGE=postgres` runs the end-to-end tests on PostgreSQL: each test node's data
+ * dir gets its own database (the same one again when a node restarts on that dir), on one
+ * cluster per test process, stopped when the process exits.
+ */
+export async function postgresUrlFor(dataDir: string): Promise<string> {
+  shared ??= startPostgres();
+  const server = await shared;
+  const name = `t_${basename(dataDir).replace(/[^A-Za-z0-9]/g, '_').toLowerCase()}`;
+  try {
+    return await server.createDatabase(name);
+  } catch (err) {
+    if ((err as { code?: string }).code === '42P04') return server.url(name); // duplicate_database: a restart
+    throw err;
+  }
 }
