@@ -13,7 +13,7 @@ import { SessionTable } from './session_table.js';
 import { StorageHolder } from './storage.js';
 import type { LocalContext } from './local.js';
 import { Accounts } from '../src/auth/accounts.js';
-import { levelPasswdStore } from '../src/storage/passwd.js';
+import { storesFor, type Stores } from './stores.js';
 
 export interface Node extends LocalContext {
   readonly config: Config;
@@ -21,6 +21,8 @@ export interface Node extends LocalContext {
   /** One context for STARTTLS and direct TLS alike. */
   readonly secureContext: SecureContext;
   readonly storage: StorageHolder;
+  /** Every module's store, on the configured backend (`storage: leveldb | postgres`). */
+  readonly stores: Stores;
   readonly accounts: Accounts;
   readonly startedAt: number;
   /** The config file the node was started with (`troupectl reload` reads it again); none: the defaults. */
@@ -32,7 +34,8 @@ export function createNode(config: Config, tls: TlsMaterial, configPath?: string
   // ejabberd runs sm_remove_connection for every closed session, orderly or not.
   const sessions = new SessionTable((session, reason) => void hooks.run('sm_remove_connection', session.jid.domain, session, reason));
   const storage = new StorageHolder();
-  const accounts = new Accounts(() => levelPasswdStore(storage.db), {
+  const stores = storesFor(config.storage, storage);
+  const accounts = new Accounts(() => stores.passwd(), {
     passwordFormat: config.auth.password_format,
     scramIterations: config.auth.scram_iterations,
   });
@@ -47,6 +50,7 @@ export function createNode(config: Config, tls: TlsMaterial, configPath?: string
     localIq: new IqTable(),
     hosts: config.hosts,
     storage,
+    stores,
     startedAt: Date.now(),
     configPath,
   };

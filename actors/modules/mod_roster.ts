@@ -16,7 +16,6 @@ import type { ModuleContext, ModuleSpec } from '../gen_mod.js';
 import type { Iq, IqAnswer } from '../iq_handler.js';
 import { STOP } from '../hooks.js';
 import type { Session } from '../session_table.js';
-import { levelRosterStore } from './mod_roster.level.js';
 import { cachedRosterStore } from './mod_roster.cache.js';
 import type { RosterStore } from './mod_roster.store.js';
 import { forgetInterested, markInterested, pushItem, updateItem, type Roster, type RosterOptions } from './mod_roster.push.js';
@@ -128,10 +127,14 @@ const options = z.strictObject({
   cache_life_time: z.number().positive().default(3600),
 });
 
-/** The LevelDB store, behind the cache unless `use_cache: false` (the cache goes with this process). */
+/**
+ * The configured store, behind the cache unless `use_cache: false` (the cache goes with this
+ * process). Only on LevelDB: PostgreSQL is shared by the nodes of a cluster, and a roster
+ * another node changes would be stale here.
+ */
 function rosterStore(ctx: ModuleContext, opts: RosterOptions): RosterStore {
-  const store = levelRosterStore(ctx.node.storage, { sync: opts.sync_writes });
-  if (!opts.use_cache) return store;
+  const store = ctx.node.stores.roster({ sync: opts.sync_writes });
+  if (!opts.use_cache || ctx.node.config.storage !== 'leveldb') return store;
   const cached = cachedRosterStore(store, { size: opts.cache_size, lifeTime: opts.cache_life_time });
   void ctx.self.exited.then(() => cached.close());
   return cached;

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encode, parseResponse, socketPath } from '../../src/control/protocol.js';
+import { postgresUrlFor } from './postgres.js';
 
 /** The repository root (this file runs as dist/test/support/server.js). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -81,6 +82,7 @@ export async function startServer(overrides: ServerOverrides = {}): Promise<Test
     hosts: ['localhost'],
     data_dir: 'data',
     listen: { c2s: { port: ports.c2s }, c2s_tls: { port: ports.c2s_tls }, http: { port: ports.http } },
+    ...(process.env.TROUPE_TEST_STORAGE === 'postgres' ? { storage: 'postgres', postgres_url: await postgresUrlFor(dir) } : {}),
   };
   const configPath = path.join(dir, 'troupe.yml');
   // JSON is YAML: no serializer needed.
