@@ -60,5 +60,5 @@ export async function persist(r: Room): Promise<void> {
 export async function historyFromArchive(mam: MamStore, room: Jid, size: number): Promise<HistoryEntry[]> {
   if (size === 0) return [];
   const ids = (await mam.ids(room.local, room.domain, {})).slice(-size);
-  return (await mam.get(room.local, room.domain, ids)).map((m) => ({ xml: m.xml, at: Math.floor(idTime(m.id) / 1000) }));
+  return (await mam.get(room.local, room.domain, ids)).map((m) => ({ xml: m.xml, at: Math.floor(idTime(m.id) / 1000), nick: m.peer.slice(m.peer.indexOf('/') + 1) }));
 }

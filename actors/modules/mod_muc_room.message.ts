@@ -45,7 +45,7 @@ async function groupchat(r: Room, sender: Occupant | undefined, stanza: Element,
       const id = await r.mam.append(room.local, room.domain, { peer: by.toString(), out: false, xml: message.toString() });
       message = withStanzaId(message, room.toString(), id);
     }
-    r.data.history.push({ xml: message.toString(), at: Date.now() });
+    r.data.history.push({ xml: message.toString(), at: Date.now(), nick: sender.nick });
     if (r.data.history.length > r.opts.history_size) r.data.history.splice(0, r.data.history.length - r.opts.history_size);
   }
   await toAll(r, by, message);

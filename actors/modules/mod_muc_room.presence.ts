@@ -76,7 +76,7 @@ async function join(r: Room, from: Jid, to: Jid, stanza: Element): Promise<void>
   ];
   await broadcastPresence(r, occupant, [], selfCodes);
   for (const entry of selectHistory(r.data.history, parseHistoryRequest(stanza), Date.now())) {
-    await send(r, r.data.jid, from, historyMessage(entry, from.toString(), r.data.jid.toString()));
+    await send(r, occupantJid(r.data.jid, entry.nick), from, historyMessage(entry, from.toString(), r.data.jid.toString()));
   }
   const { subject } = r.data;
   const subjectFrom = subject ? occupantJid(r.data.jid, subject.nick) : r.data.jid;

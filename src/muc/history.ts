@@ -13,6 +13,8 @@ export interface HistoryEntry {
   xml: string;
   /** When the room received it, ms since the epoch. */
   at: number;
+  /** The sender's nick then. */
+  nick: string;
 }
 
 export interface HistoryRequest {
