@@ -70,8 +70,10 @@ function serviceIqTable(m: Muc): IqTable {
 async function findRoom(m: Muc, from: Jid, to: Jid, stanza: Element): Promise<Process | undefined> {
   const running = whereis(roomName(to));
   if (running) return running;
-  const creates = stanza.name === 'presence' && stanza.attrs.type === undefined;
-  if (!creates && !(await m.store.get(to.domain, to.local))) {
+  // A presence may create a room; a room in the table crashed and is being restarted (its name
+  // is free, its supervisor's restart is already queued ahead of our start, which then finds it).
+  const startable = (stanza.name === 'presence' && stanza.attrs.type === undefined) || roomTable(m.ctx.node).has(to.bareString());
+  if (!startable && !(await m.store.get(to.domain, to.local))) {
     await bounce(m.ctx.node, from, to, stanza, stanzaError('item-not-found', 'no such room'));
     return undefined;
   }
