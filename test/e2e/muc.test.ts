@@ -8,31 +8,18 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Element } from 'ltx';
-import { startServer, type TestServer } from '../support/server.js';
 import { xml, type TestClient } from '../support/xmpp.js';
-import { condition, iq, online, register } from '../support/im.js';
+import { condition, iq } from '../support/im.js';
 import {
-  admin, codes, configure, createRoom, groupchat, isGroupchat, isOccupantPresence, item, join, joined, roomJid, NS_MUC_ADMIN, NS_MUC_USER, SERVICE,
+  admin, codes, configure, Scene, createRoom, groupchat, isGroupchat, isOccupantPresence, item, join, joined, roomJid, NS_MUC_ADMIN, NS_MUC_USER, SERVICE,
 } from '../support/muc.js';
 
-let server: TestServer;
-const clients = new Map<string, TestClient>();
-const user = async (name: string): Promise<TestClient> => {
-  const c = await online(server, name, 'r');
-  clients.set(name, c);
-  return c;
-};
-const users = (...names: string[]): TestClient[] => names.map((n) => clients.get(n) as TestClient);
+const scene = new Scene();
+const user = (name: string): Promise<TestClient> => scene.user(name);
+const users = (...names: string[]): TestClient[] => scene.users(...names);
 
-before(async () => {
-  server = await startServer();
-  await register(server, 'alice', 'bob', 'carol', 'dave');
-});
-
-after(async () => {
-  await Promise.all([...clients.values()].map((c) => c.stop()));
-  await server?.stop();
-});
+before(() => scene.start(['alice', 'bob', 'carol', 'dave']));
+after(() => scene.stop());
 
 test('three users in a room: presence, messages to all, history, subject, nick change, private messages', async () => {
   const [alice, bob, carol] = await Promise.all([user('alice'), user('bob'), user('carol')]);
@@ -95,7 +82,7 @@ async function iqlessError(c: TestClient, stanza: Element): Promise<Element> {
 }
 
 test('kick and ban are enforced', async () => {
-  const [alice, bob, carol] = users('alice', 'bob', 'carol') as [TestClient, TestClient, TestClient];
+  const [alice, bob, carol] = users('alice', 'bob', 'carol');
   await createRoom(alice, 'court', 'Judge');
   await joined(bob, 'court', 'Bob');
   await joined(carol, 'court', 'Carol');
@@ -129,7 +116,7 @@ test('kick and ban are enforced', async () => {
 });
 
 test('a members-only room refuses a non-member (registration-required), a password room a wrong password', async () => {
-  const [alice, bob, carol] = users('alice', 'bob', 'carol') as [TestClient, TestClient, TestClient];
+  const [alice, bob, carol] = users('alice', 'bob', 'carol');
   await createRoom(alice, 'club', 'Alice', { 'muc#roomconfig_membersonly': '1' });
   const refused = await join(bob, 'club', 'Bob');
   assert.deepEqual([refused.attrs.type, condition(refused)], ['error', 'registration-required']);
@@ -146,7 +133,7 @@ test('a members-only room refuses a non-member (registration-required), a passwo
 });
 
 test('a moderated room: visitors may not speak until a moderator grants the voice they request', async () => {
-  const [alice, bob] = users('alice', 'bob') as [TestClient, TestClient];
+  const [alice, bob] = users('alice', 'bob');
   await createRoom(alice, 'stage', 'Host', { 'muc#roomconfig_moderatedroom': '1' });
   assert.equal(item(await joined(bob, 'stage', 'Bob'))?.attrs.role, 'visitor');
   assert.equal(condition(await iqlessError(bob, groupchat('stage', 'may I?'))), 'forbidden');
@@ -167,7 +154,7 @@ test('a moderated room: visitors may not speak until a moderator grants the voic
 });
 
 test('disco: the service on the server, its rooms, a room and its occupants; the room archive; self-ping', async () => {
-  const [alice, bob, dave] = users('alice', 'bob', 'dave') as [TestClient, TestClient, TestClient];
+  const [alice, bob, dave] = users('alice', 'bob', 'dave');
   const serverItems = await iq(alice, 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#items' }), 'localhost');
   assert.ok(serverItems.getChild('query')?.getChildren('item').some((i) => i.attrs.jid === SERVICE));
   const info = await iq(alice, 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }), SERVICE);
@@ -202,7 +189,7 @@ test('disco: the service on the server, its rooms, a room and its occupants; the
 });
 
 test('the room configuration form: fetched by the owner only; unknown fields and bad values refused', async () => {
-  const [alice, bob] = users('alice', 'bob') as [TestClient, TestClient];
+  const [alice, bob] = users('alice', 'bob');
   const form = await iq(alice, 'get', xml('query', { xmlns: 'http://jabber.org/protocol/muc#owner' }), roomJid('lobby'));
   const vars = form.getChild('query')?.getChild('x', 'jabber:x:data')?.getChildren('field').map((f) => f.attrs.var);
   for (const v of ['muc#roomconfig_persistentroom', 'muc#roomconfig_membersonly', 'muc#roomconfig_moderatedroom', 'muc#roomconfig_passwordprotectedroom', 'muc#roomconfig_maxusers']) {

@@ -6,29 +6,18 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, type TestServer } from '../support/server.js';
 import { rawSession, xml, type RawClient, type TestClient } from '../support/xmpp.js';
-import { condition, iq, online, register } from '../support/im.js';
-import { admin, codes, createRoom, groupchat, isGroupchat, join, joined, roomJid, NS_MUC, NS_MUC_ADMIN, NS_MUC_OWNER } from '../support/muc.js';
+import { condition, iq } from '../support/im.js';
+import { admin, codes, createRoom, Scene, groupchat, isGroupchat, join, joined, roomJid, NS_MUC, NS_MUC_ADMIN, NS_MUC_OWNER } from '../support/muc.js';
 
-let server: TestServer;
-const open: TestClient[] = [];
+const scene = new Scene();
 const raws: RawClient[] = [];
-const user = async (name: string): Promise<TestClient> => {
-  const c = await online(server, name, 'r');
-  open.push(c);
-  return c;
-};
+const user = (name: string): Promise<TestClient> => scene.user(name);
 
-before(async () => {
-  server = await startServer();
-  await register(server, 'alice', 'bob', 'carol', 'dave', 'f1', 'f2', 'f3');
-});
-
+before(() => scene.start(['alice', 'bob', 'carol', 'dave', 'f1', 'f2', 'f3']));
 after(async () => {
   for (const r of raws) r.end();
-  await Promise.all(open.map((c) => c.stop()));
-  await server?.stop();
+  await scene.stop();
 });
 
 /** Sends `stanza` and resolves with the error answering it (same id). */
@@ -57,7 +46,7 @@ test('nicknames: none, empty, blank or too long are jid-malformed; the room stay
 });
 
 test('bad requests: admin items, configuration forms, IQs and messages to no room', async () => {
-  const [alice, bob] = open as [TestClient, TestClient];
+  const [alice, bob] = scene.users('alice', 'bob') as [TestClient, TestClient];
   assert.equal(condition(await admin(alice, 'names', { nick: 'Bob', role: 'emperor' })), 'bad-request');
   assert.equal(condition(await admin(alice, 'names', { jid: 'not a jid@@', affiliation: 'member' })), 'jid-malformed');
   assert.equal(condition(await admin(alice, 'names', { nick: 'Nobody', role: 'none' })), 'item-not-found');
@@ -93,21 +82,21 @@ const joinXml = (room: string, nick: string, id: string): string =>
   `<presence id='${id}' to='${roomJid(room)}/${nick}'><x xmlns='${NS_MUC}'/></presence>`;
 
 test('a join flood against max users: service-unavailable, the room keeps serving its members and lets an admin in', async () => {
-  const [alice, bob] = open as [TestClient, TestClient];
+  const [alice, bob] = scene.users('alice', 'bob') as [TestClient, TestClient];
   const [carol, dave] = await Promise.all([user('carol'), user('dave')]);
   await createRoom(alice, 'tiny', 'Alice', { 'muc#roomconfig_maxusers': '5' });
   await joined(bob, 'tiny', 'Bob');
   await joined(carol, 'tiny', 'Carol');
   // Two raw connections take the last two places.
   for (const name of ['f1', 'f2']) {
-    const r = await rawSession(server.ports.c2s_tls, name, `${name}-pw`);
+    const r = await rawSession(scene.server.ports.c2s_tls, name, `${name}-pw`);
     raws.push(r);
     r.write(joinXml('tiny', name, `${name}-join`));
     await r.read((t) => /code=["']110["']/.test(t));
   }
   // A third floods: 300 joins under 300 nicks, all refused.
   const N = 300;
-  const flood = await rawSession(server.ports.c2s_tls, 'f3', 'f3-pw');
+  const flood = await rawSession(scene.server.ports.c2s_tls, 'f3', 'f3-pw');
   raws.push(flood);
   let batch = '';
   for (let i = 0; i < N; i++) batch += joinXml('tiny', `flood${i}`, `f3-${i}`);

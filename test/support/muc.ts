@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import type { Element } from 'ltx';
 import { xml, type TestClient } from './xmpp.js';
-import { iq } from './im.js';
+import { iq, online, register } from './im.js';
+import { startServer, type ServerOverrides, type TestServer } from './server.js';
 
 export const SERVICE = 'conference.localhost';
 export const NS_MUC = 'http://jabber.org/protocol/muc';
@@ -63,3 +64,40 @@ export const isGroupchat = (room: string, body: string) => (el: Element): boolea
 /** A muc#admin set of one item. */
 export const admin = (c: TestClient, room: string, attrs: Record<string, string>, reason?: string): Promise<Element> =>
   iq(c, 'set', xml('query', { xmlns: NS_MUC_ADMIN }, xml('item', attrs, ...(reason ? [xml('reason', {}, reason)] : []))), roomJid(room));
+
+/** A test server with accounts, and the clients a test file logs in (resource `r`), stopped at the end. */
+export class Scene {
+  server!: TestServer;
+  readonly clients = new Map<string, TestClient>();
+
+  async start(users: string[], overrides: ServerOverrides = {}): Promise<void> {
+    this.server = await startServer(overrides);
+    await register(this.server, ...users);
+  }
+
+  /** Logs `name` in (available presence sent). */
+  async user(name: string): Promise<TestClient> {
+    const c = await online(this.server, name, 'r');
+    this.clients.set(name, c);
+    return c;
+  }
+
+  /** The clients already logged in, by name. */
+  users(...names: string[]): TestClient[] {
+    return names.map((n) => {
+      const c = this.clients.get(n);
+      assert.ok(c, `${n} is not logged in`);
+      return c;
+    });
+  }
+
+  async stopClients(): Promise<void> {
+    await Promise.all([...this.clients.values()].map((c) => c.stop()));
+    this.clients.clear();
+  }
+
+  async stop(): Promise<void> {
+    await this.stopClients();
+    await this.server?.stop();
+  }
+}
