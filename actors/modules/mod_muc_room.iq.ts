@@ -50,6 +50,10 @@ function mam(r: Room, iq: Iq): IqAnswer | Promise<IqAnswer> {
   return queryArchive(m, iq);
 }
 
+/** muc#admin and muc#owner requests are a `<query/>`. */
+const query = (handler: (r: Room, iq: Iq) => IqAnswer | Promise<IqAnswer>) => (r: Room, iq: Iq): IqAnswer | Promise<IqAnswer> =>
+  iq.payload.name === 'query' ? handler(r, iq) : stanzaError('bad-request', 'expected <query/>');
+
 /** The room's own IQ table (no_queue: run in the room's process, in its mailbox order). */
 export function roomIqTable(r: Room): IqTable {
   const table = new IqTable();
@@ -59,8 +63,8 @@ export function roomIqTable(r: Room): IqTable {
   };
   on(NS_DISCO_INFO, discoInfo);
   on(NS_DISCO_ITEMS, discoItems);
-  on(NS_MUC_ADMIN, processAdminIq);
-  on(NS_MUC_OWNER, processOwnerIq);
+  on(NS_MUC_ADMIN, query(processAdminIq));
+  on(NS_MUC_OWNER, query(processOwnerIq));
   on(NS_MAM, mam);
   on(NS_PING, () => null);
   return table;

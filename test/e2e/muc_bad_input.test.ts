@@ -52,6 +52,7 @@ test('bad requests: admin items, configuration forms, IQs and messages to no roo
   assert.equal(condition(await admin(alice, 'names', { nick: 'Nobody', role: 'none' })), 'item-not-found');
   assert.equal(condition(await admin(alice, 'names', { role: 'none' })), 'bad-request', 'neither nick nor jid');
   assert.equal(condition(await iq(alice, 'set', xml('query', { xmlns: NS_MUC_ADMIN }), roomJid('names'))), 'bad-request', 'no item');
+  assert.equal(condition(await iq(alice, 'get', xml('list', { xmlns: NS_MUC_ADMIN }), roomJid('names'))), 'bad-request', 'not a query');
   // A failed set changes nothing, even for the items before the bad one.
   const mixed = xml('query', { xmlns: NS_MUC_ADMIN }, xml('item', { nick: 'Bob', role: 'visitor' }), xml('item', { nick: 'Bob', role: 'king' }));
   assert.equal(condition(await iq(alice, 'set', mixed, roomJid('names'))), 'bad-request');
