@@ -1,20 +1,21 @@
 /**
- * A room's messages (XEP-0045 §7.4 groupchat, §7.5 private messages, §8.1 subject, §8.6 voice
- * requests): groupchat from an occupant who has voice is reflected to every occupant, kept
- * for history and, when the room archives (XEP-0313), stamped with the room's stanza-id.
+ * A room's messages (XEP-0045 §7.4 groupchat, §7.5 private messages, §7.8 invitations, §8.1
+ * subject, §8.6 voice requests): groupchat from an occupant who has voice is reflected to every
+ * occupant, kept for history and, when the room archives (XEP-0313), stamped with the room's
+ * stanza-id.
  */
 import { clone, type Element } from 'ltx';
-import type { Jid } from '../../src/jid.js';
+import { tryParseJid, type Jid } from '../../src/jid.js';
 import { stanzaError } from '../../src/stanza/error.js';
 import { withoutStanzaId, withStanzaId } from '../../src/mam/archive.js';
 import { NS_XDATA } from '../../src/mam/ns.js';
-import { privateMessage, reflected, subjectMessage, voiceRequestForm } from '../../src/muc/message.js';
-import { NS_MUC_REQUEST, STATUS } from '../../src/muc/ns.js';
-import { canSpeak } from '../../src/muc/roles.js';
+import { invitationMessage, privateMessage, reflected, subjectMessage, voiceRequestForm } from '../../src/muc/message.js';
+import { NS_MUC_REQUEST, NS_MUC_USER, STATUS } from '../../src/muc/ns.js';
+import { atLeast, canSpeak } from '../../src/muc/roles.js';
 import { submittedFields } from '../../src/xdata/fields.js';
 import { bounce } from '../router.js';
 import { occupantJid, persist, send, type Room } from './mod_muc_room.context.js';
-import { occupantByJid, type Occupant } from './mod_muc_room.state.js';
+import { affiliationOf, occupantByJid, type Occupant } from './mod_muc_room.state.js';
 import { broadcastPresence, removeOccupant } from './mod_muc_room.presence.js';
 
 /** Sends one copy of `message` to every occupant. */
@@ -89,6 +90,31 @@ async function voiceRequest(r: Room, sender: Occupant | undefined, form: Element
   await broadcastPresence(r, target, [], [], false, { actor: sender.nick });
 }
 
+/**
+ * §7.8.2 mediated invitations: an occupant's `<invite to/>` goes to the invitee from the room
+ * (with the password); in a members-only room only admins and owners invite, and the invitee
+ * becomes a member (§9.3). The invitee's `<decline to/>` goes back to the inviter.
+ */
+async function invitation(r: Room, sender: Occupant | undefined, x: Element, stanza: Element, from: Jid, to: Jid): Promise<void> {
+  const el = x.getChild('invite') ?? x.getChild('decline');
+  const target = el?.attrs.to === undefined ? null : tryParseJid(el.attrs.to);
+  if (!el || !target) return bounce(r.node, from, to, stanza, stanzaError(el ? 'jid-malformed' : 'bad-request', 'an invite or decline names a JID in to'));
+  const room = r.data.jid.toString();
+  const reason = el.getChildText('reason');
+  if (el.name === 'decline') return send(r, r.data.jid, target, invitationMessage(room, 'decline', from.bareString(), reason));
+  if (!sender) return bounce(r.node, from, to, stanza, stanzaError('not-acceptable', 'only occupants invite'));
+  const { config } = r.data;
+  if (config.members_only) {
+    if (!atLeast(affiliationOf(r.data, from), 'admin')) return bounce(r.node, from, to, stanza, stanzaError('forbidden', 'only admins invite to a members-only room'));
+    if (!atLeast(affiliationOf(r.data, target), 'member')) {
+      r.data.affiliations.set(target.bareString(), 'member');
+      await persist(r);
+    }
+  }
+  const password = config.password_protected ? config.password : undefined;
+  await send(r, r.data.jid, target, invitationMessage(room, 'invite', from.bareString(), reason, password));
+}
+
 /** Messages to `room@service` or `room@service/nick`. */
 export async function roomMessage(r: Room, from: Jid, to: Jid, stanza: Element): Promise<void> {
   const sender = occupantByJid(r.data, from);
@@ -102,5 +128,7 @@ export async function roomMessage(r: Room, from: Jid, to: Jid, stanza: Element):
   if (type === 'groupchat') return groupchat(r, sender, stanza, from, to);
   const form = stanza.getChild('x', NS_XDATA);
   if (form) return voiceRequest(r, sender, form, stanza, from, to);
-  return bounce(r.node, from, to, stanza, stanzaError('feature-not-implemented', 'this room takes groupchat messages and voice requests'));
+  const user = stanza.getChild('x', NS_MUC_USER);
+  if (user) return invitation(r, sender, user, stanza, from, to);
+  return bounce(r.node, from, to, stanza, stanzaError('bad-request', 'this room takes groupchat, voice requests and invitations'));
 }

@@ -52,3 +52,12 @@ export function voiceRequestForm(room: string, jid: string, nick: string): Eleme
     ),
   );
 }
+
+/** §7.8.2 Example 58 / §7.8.2 decline: the room passes on an invitation (with the password) or its decline. */
+export function invitationMessage(room: string, kind: 'invite' | 'decline', from: string, reason: string | null, password?: string): Element {
+  const el = createElement(kind, { from });
+  if (reason) el.append(createElement('reason', null, reason));
+  const x = createElement('x', { xmlns: NS_MUC_USER }, el);
+  if (password) x.append(createElement('password', null, password));
+  return createElement('message', { from: room }, x);
+}

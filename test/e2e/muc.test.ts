@@ -115,7 +115,7 @@ test('kick and ban are enforced', async () => {
   assert.equal(condition(await admin(alice, 'court', { jid: 'alice@localhost', affiliation: 'member' })), 'conflict');
 });
 
-test('a members-only room refuses a non-member (registration-required), a password room a wrong password', async () => {
+test('a members-only room refuses a non-member (registration-required) but takes an invited one; a password room a wrong password', async () => {
   const [alice, bob, carol] = users('alice', 'bob', 'carol');
   await createRoom(alice, 'club', 'Alice', { 'muc#roomconfig_membersonly': '1' });
   const refused = await join(bob, 'club', 'Bob');
@@ -125,6 +125,15 @@ test('a members-only room refuses a non-member (registration-required), a passwo
   // Membership revoked in a members-only room: out with 321.
   assert.equal((await admin(alice, 'club', { jid: 'bob@localhost', affiliation: 'none' })).attrs.type, 'result');
   assert.ok(codes(await bob.next(isOccupantPresence('club', 'Bob', 'unavailable'))).includes(321));
+  // §7.8.2: the owner invites carol; in a members-only room that makes her a member. She declines, then comes anyway.
+  const invite = xml('x', { xmlns: NS_MUC_USER }, xml('invite', { to: 'carol@localhost' }, xml('reason', {}, 'join us')));
+  await alice.xmpp.send(xml('message', { to: roomJid('club') }, invite));
+  const invited = await carol.next((el) => el.is('message') && el.getChild('x', NS_MUC_USER)?.getChild('invite') !== undefined);
+  assert.deepEqual([invited.attrs.from, invited.getChild('x', NS_MUC_USER)?.getChild('invite')?.attrs.from], [roomJid('club'), 'alice@localhost']);
+  await carol.xmpp.send(xml('message', { to: roomJid('club') }, xml('x', { xmlns: NS_MUC_USER }, xml('decline', { to: 'alice@localhost' }))));
+  const declined = await alice.next((el) => el.is('message') && el.getChild('x', NS_MUC_USER)?.getChild('decline') !== undefined);
+  assert.equal(declined.getChild('x', NS_MUC_USER)?.getChild('decline')?.attrs.from, 'carol@localhost');
+  assert.equal(item(await joined(carol, 'club', 'Carol'))?.attrs.affiliation, 'member');
 
   await createRoom(alice, 'vault', 'Alice', { 'muc#roomconfig_passwordprotectedroom': '1', 'muc#roomconfig_roomsecret': 's3cret' });
   assert.equal(condition(await join(carol, 'vault', 'Carol')), 'not-authorized');
