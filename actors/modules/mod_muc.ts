@@ -30,6 +30,7 @@ const options = z.strictObject({
   host: z.string().min(1).default('conference.@HOST@'),
   max_users: z.number().int().min(1).default(200),
   history_size: z.number().int().min(0).default(20),
+  max_user_rooms: z.number().int().min(1).default(100),
 });
 
 const SERVICE_NAME = 'Chatrooms';

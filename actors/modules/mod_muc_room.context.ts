@@ -21,6 +21,8 @@ export interface MucOptions {
   max_users: number;
   /** Groupchat messages a room keeps for newcomers (§7.2.14). */
   history_size: number;
+  /** Rooms one user (bare JID) may be in at once, as ejabberd's `max_user_conferences`. */
+  max_user_rooms: number;
 }
 
 export interface Room {

@@ -14,7 +14,7 @@ import { joinPassword, occupantPresence, ownPresence, userX, type ItemInfo } fro
 import { defaultRole, entryDenial } from '../../src/muc/roles.js';
 import { bounce } from '../router.js';
 import { occupantJid, seesJids, send, type Room } from './mod_muc_room.context.js';
-import { affiliationOf, occupantByJid, type Occupant } from './mod_muc_room.state.js';
+import { affiliationOf, occupantByJid, roomsOf, roomTable, type Occupant } from './mod_muc_room.state.js';
 
 type Extra = Pick<ItemInfo, 'nick' | 'actor' | 'reason'>;
 
@@ -45,7 +45,7 @@ export async function removeOccupant(r: Room, o: Occupant, codes: number[], extr
   await broadcastPresence(r, o, codes, [], true, extra);
 }
 
-/** §7.2.2–7.2.10: why `from` may not enter as `nick`, or null. */
+/** §7.2.2–7.2.10: why `from` may not enter as `nick`, or null; past `max_user_rooms` resource-constraint. */
 function joinDenial(r: Room, from: Jid, nick: string, stanza: Element): StanzaError | null {
   const affiliation = affiliationOf(r.data, from);
   if (r.data.locked && affiliation !== 'owner') return stanzaError('item-not-found', 'the room is locked until its owner configures it');
@@ -54,6 +54,7 @@ function joinDenial(r: Room, from: Jid, nick: string, stanza: Element): StanzaEr
   const denied = entryDenial(affiliation, rules, joinPassword(stanza), r.data.occupants.size);
   if (denied) return denied;
   if (r.data.occupants.has(nick)) return stanzaError('conflict', 'that nickname is in use');
+  if (roomsOf(roomTable(r.node), from) >= r.opts.max_user_rooms) return stanzaError('resource-constraint', `you are in ${r.opts.max_user_rooms} rooms already`);
   return null;
 }
 

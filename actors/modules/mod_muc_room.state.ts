@@ -46,6 +46,21 @@ export function storedRoom(room: RoomData): StoredRoom {
   return { config: room.config, affiliations: [...room.affiliations], subject: room.subject };
 }
 
+/** How many rooms of the table `user` (any resource) is in. */
+export function roomsOf(table: RoomTable, user: Jid): number {
+  const bare = user.bareString();
+  let n = 0;
+  for (const room of table.values()) {
+    for (const o of room.occupants.values()) {
+      if (o.jid.bareString() === bare) {
+        n++;
+        break;
+      }
+    }
+  }
+  return n;
+}
+
 /** Rooms of one node by bare room JID; it outlives every room process. */
 export type RoomTable = Map<string, RoomData>;
 

@@ -2,7 +2,7 @@
  * XEP-0045 bad input: malformed and blank nicknames (jid-malformed), bad admin items, bad
  * configuration forms, stanzas to rooms that do not exist, and a join flood against a room's
  * `max users` (§7.2.10: service-unavailable) from raw connections, while the room keeps
- * serving its members and still lets an admin in.
+ * serving its members and still lets an admin in; the rooms one user may be in at once.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +14,7 @@ const scene = new Scene();
 const raws: RawClient[] = [];
 const user = (name: string): Promise<TestClient> => scene.user(name);
 
-before(() => scene.start(['alice', 'bob', 'carol', 'dave', 'f1', 'f2', 'f3']));
+before(() => scene.start(['alice', 'bob', 'carol', 'dave', 'f1', 'f2', 'f3'], { modules: { mod_muc: { max_user_rooms: 3 } } }));
 after(async () => {
   for (const r of raws) r.end();
   await scene.stop();
@@ -116,4 +116,13 @@ test('a join flood against max users: service-unavailable, the room keeps servin
   assert.equal((await admin(alice, 'tiny', { jid: 'dave@localhost', affiliation: 'admin' })).attrs.type, 'result');
   assert.ok(codes(await joined(dave, 'tiny', 'Dave')).includes(110));
   assert.equal((await items()).length, 6);
+});
+
+test('max_user_rooms: a user in 3 rooms creates or enters no fourth (resource-constraint) until it leaves one', async () => {
+  const [alice] = scene.users('alice') as [TestClient];
+  await createRoom(alice, 'third', 'Alice'); // with 'names' and 'tiny'
+  const refused = await join(alice, 'fourth', 'Alice');
+  assert.deepEqual([refused.attrs.type, condition(refused)], ['error', 'resource-constraint']);
+  await alice.xmpp.send(xml('presence', { to: `${roomJid('third')}/Alice`, type: 'unavailable' }));
+  await createRoom(alice, 'fourth', 'Alice');
 });
