@@ -121,6 +121,7 @@ const options = z.strictObject({
   // parallel: one process per IQ; a per-user lock keeps each user's read-modify-write serial,
   // and concurrent users' batches share an fsync (ARCHITECTURE §4 allows either).
   iqdisc: z.enum(['no_queue', 'one_queue', 'parallel']).default('parallel'),
+  max_roster_size: z.number().int().positive().default(1000),
 });
 
 export const modRoster: ModuleSpec<RosterOptions> = {
