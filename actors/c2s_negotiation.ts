@@ -146,7 +146,7 @@ async function applySasl(state: State, step: SaslStep): Promise<void> {
       // Repeated failures from one address are answered ever more slowly (RFC 6120 §6.4.5 allows it).
       const delay = authFailureDelay(recordAuthFailure(state.ip), state.node.config.limits.max_auth_failures);
       if (delay > 0) {
-        state.log.warn({ ip: state.ip, delay }, 'repeated authentication failures: answer delayed');
+        state.log.warn({ delay }, 'repeated authentication failures: answer delayed');
         await new Promise((r) => setTimeout(r, delay));
       }
       state.log.info({ condition: step.condition, ip: state.ip }, 'authentication failed');
@@ -181,6 +181,6 @@ function tooManySessions(state: State, full: Jid): boolean {
   const max = state.node.config.limits.max_user_sessions;
   const others = state.node.sessions.resources(full).filter((s) => s.jid.resource !== full.resource);
   if (others.length < max) return false;
-  state.log.warn({ ip: state.ip, user: full.bareString(), limit: max }, 'bind refused: too many sessions');
+  state.log.warn({ user: full.bareString(), limit: max }, 'bind refused: too many sessions');
   return true;
 }

@@ -18,6 +18,6 @@ export function shape(state: State, socket: C2sSocket, bytes: number): void {
   const pause = state.shaper?.update(bytes, Date.now()) ?? 0;
   if (pause === 0) return;
   socket.pause();
-  state.log.debug({ ip: state.ip, pause }, 'shaper: reading paused');
+  state.log.debug({ pause }, 'shaper: reading paused');
   state.self.sendAfter(pause, { type: 'shaper_resume', socket } satisfies Info);
 }
