@@ -5,6 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { WebSocket } from 'ws';
 import { startServer, type TestServer } from '../support/server.js';
 import { raw, rawSession, streamOpen, type RawClient, type TestClient } from '../support/xmpp.js';
 import { condition, login, online, register, rosterGet, rosterSet, items, settle } from '../support/im.js';
@@ -155,4 +156,25 @@ test('the shaper pauses reading a fast sender without an error: what it sends ne
   assert.ok(Date.now() - started >= refill - 20, `the second write was read ${Date.now() - started} ms after the first, the refill takes ${refill} ms`);
   assert.doesNotMatch(sender.text(), /stream:error/);
   sender.end();
+});
+
+test('connections per address over WebSocket: the fourth gets <open/>, the policy-violation error and <close/>', async () => {
+  const open = (): Promise<{ ws: WebSocket; messages: string[]; closed: Promise<void> }> =>
+    new Promise((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${server.ports.http}/ws`, 'xmpp', { localAddress: '127.0.0.7' });
+      const messages: string[] = [];
+      ws.on('message', (m: Buffer) => messages.push(m.toString()));
+      const closed = new Promise<void>((r) => ws.on('close', () => r()));
+      ws.once('open', () => resolve({ ws, messages, closed }));
+      ws.once('error', reject);
+    });
+  const held = [await open(), await open(), await open()];
+  const fourth = await open();
+  await fourth.closed;
+  assert.match(fourth.messages[0] ?? '', /^<open xmlns='urn:ietf:params:xml:ns:xmpp-framing'/);
+  assert.match(fourth.messages[1] ?? '', /<policy-violation xmlns="urn:ietf:params:xml:ns:xmpp-streams"\/>/);
+  assert.match(fourth.messages[2] ?? '', /^<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'\/>$/);
+  await warned('too many connections from this address', { ip: '127.0.0.7', listener: 'websocket' });
+  for (const c of held) c.ws.close();
+  await bystanderServed('after websockets');
 });
