@@ -7,6 +7,8 @@ import type { Config } from '../src/config/schema.js';
 import { Shaper } from '../src/limits/shaper.js';
 import type { C2sSocket, Info, State } from './c2s_state.js';
 
+const warned = new WeakSet<Shaper>();
+
 /** The shaper a new connection gets, or null for `none`. */
 export function newShaper(config: Config, now: number): Shaper | null {
   const spec = config.limits.c2s_shaper === 'none' ? undefined : config.shaper[config.limits.c2s_shaper];
@@ -18,6 +20,9 @@ export function shape(state: State, socket: C2sSocket, bytes: number): void {
   const pause = state.shaper?.update(bytes, Date.now()) ?? 0;
   if (pause === 0) return;
   socket.pause();
-  state.log.debug({ pause }, 'shaper: reading paused');
+  const first = !warned.has(state.shaper as Shaper);
+  if (first) warned.add(state.shaper as Shaper);
+  // Once per connection at warn (the address is in the c2s logger's bindings), then at debug.
+  state.log[first ? 'warn' : 'debug']({ pause, shaper: state.node.config.limits.c2s_shaper }, 'shaper: over the rate, reading paused');
   state.self.sendAfter(pause, { type: 'shaper_resume', socket } satisfies Info);
 }

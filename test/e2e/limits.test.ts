@@ -155,6 +155,7 @@ test('the shaper pauses reading a fast sender without an error: what it sends ne
   const refill = ((Buffer.byteLength(burst) - RATE) / RATE) * 1000;
   assert.ok(Date.now() - started >= refill - 20, `the second write was read ${Date.now() - started} ms after the first, the refill takes ${refill} ms`);
   assert.doesNotMatch(sender.text(), /stream:error/);
+  await warned('shaper: over the rate', { ip: '::ffff:127.0.0.4', shaper: 'test' });
   sender.end();
 });
 
