@@ -15,6 +15,7 @@ import { requestElement } from './c2s_sm.js';
 import { onBind, onFeatureRequest, onSaslResponse, onStreamStart } from './c2s_negotiation.js';
 import { deliverToClient, onStanza } from './c2s_session.js';
 import { detach, rerouteUnacked, resume } from './c2s_resume.js';
+import { newShaper, shape } from './c2s_shaper.js';
 import {
   attach, close, newParser, send, streamError,
   type C2sCast, type C2sListener, type Info, type ParserEvent, type State, type Takeover,
@@ -33,6 +34,7 @@ const c2s: GenServer<State, { node: Node; socket: Socket; listener: C2sListener 
       events: [], phase: 'wait_for_stream', streamId: '', headerSent: false, closed: false,
       host: node.hosts[0] as string, user: null, jid: null, available: false, scram: null,
       ip: socket.remoteAddress ?? 'unknown', sm: null, detached: false, handedOver: false,
+      shaper: newShaper(node.config, Date.now()),
     };
     state.parser = newParser(state);
     attach(state, socket);
@@ -45,6 +47,7 @@ const c2s: GenServer<State, { node: Node; socket: Socket; listener: C2sListener 
     switch (info.type) {
       case 'data':
         if (info.socket !== state.socket || state.closed) return noreply(state);
+        shape(state, info.socket, info.chunk.length);
         state.parser.write(info.chunk);
         return drainEvents(state);
       case 'socket_closed':
@@ -54,6 +57,10 @@ const c2s: GenServer<State, { node: Node; socket: Socket; listener: C2sListener 
         return state.detached && info.socket === state.socket ? stop('normal', state) : noreply(state);
       case 'request_ack':
         if (state.sm && state.sm.pending > 0 && !state.detached) send(state, requestElement());
+        return noreply(state);
+      case 'shaper_resume':
+        // Also a socket since wrapped by TLS: its reads feed the TLS socket.
+        info.socket.resume();
         return noreply(state);
       case 'tls_ready':
         state.encrypted = true;

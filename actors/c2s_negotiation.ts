@@ -9,7 +9,7 @@ import { createElement, type Element } from 'ltx';
 import { NS_BIND, NS_CLIENT, NS_SASL, NS_SESSION, NS_TLS } from '../src/xml/ns.js';
 import { errorReply, iqResult, stanzaError } from '../src/stanza/error.js';
 import { offeredMechanisms } from '../src/sasl/mechanisms.js';
-import { jid, resourceprep } from '../src/jid.js';
+import { jid, resourceprep, type Jid } from '../src/jid.js';
 import { openSession } from './sm.js';
 import { STOP } from './hooks.js';
 import { NS_SM } from './c2s_sm.js';
@@ -18,7 +18,7 @@ import { failure, saslAuth, saslResponse, type SaslStep } from './c2s_sasl.js';
 import { authFailureDelay, recordAuthFailure } from './c2s_backoff.js';
 import { handOver } from './c2s_resume.js';
 import { sendError } from './c2s_session.js';
-import { attach, newParser, send, sendHeader, streamError, type Info, type State } from './c2s_state.js';
+import { attach, newParser, releaseSocket, send, sendHeader, streamError, type Info, type State } from './c2s_state.js';
 
 export function onStreamStart(state: State, attrs: Record<string, string>): void {
   const to = (attrs.to ?? '').toLowerCase();
@@ -107,8 +107,7 @@ async function unauthenticatedIq(state: State, iq: Element): Promise<void> {
 function startTls(state: State): void {
   send(state, createElement('proceed', { xmlns: NS_TLS }));
   const raw = state.socket as Socket; // STARTTLS is offered on the TCP listener only
-  raw.removeAllListeners('data');
-  raw.removeAllListeners('close');
+  releaseSocket(raw);
   const secure = new TLSSocket(raw, { isServer: true, secureContext: state.node.secureContext });
   attach(state, secure);
   secure.once('secure', () => state.self.info({ type: 'tls_ready', socket: secure } satisfies Info));
@@ -146,7 +145,10 @@ async function applySasl(state: State, step: SaslStep): Promise<void> {
     case 'failure': {
       // Repeated failures from one address are answered ever more slowly (RFC 6120 §6.4.5 allows it).
       const delay = authFailureDelay(recordAuthFailure(state.ip), state.node.config.limits.max_auth_failures);
-      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+      if (delay > 0) {
+        state.log.warn({ delay }, 'repeated authentication failures: answer delayed');
+        await new Promise((r) => setTimeout(r, delay));
+      }
       state.log.info({ condition: step.condition, ip: state.ip }, 'authentication failed');
       state.phase = 'wait_for_feature_request';
       return send(state, step.reply);
@@ -165,10 +167,20 @@ export async function onBind(state: State, el: Element): Promise<void> {
   const resource = requested ? resourceprep(requested) : randomBytes(6).toString('hex');
   if (!resource) return sendError(state, el, 'bad-request', 'invalid resource');
   const full = jid(state.user as string, state.host, resource);
+  if (tooManySessions(state, full)) return sendError(state, el, 'resource-constraint', 'too many sessions for this account');
   await openSession(state.node, state.self, full);
   state.jid = full;
   state.phase = 'session_established';
   state.log = state.log.child({ jid: full.toString() });
   state.self.label = `c2s ${full}`;
   send(state, iqResult(el, createElement('bind', { xmlns: NS_BIND }, createElement('jid', null, full.toString()))));
+}
+
+/** RFC 6120 §7.6.2.1, `limits.max_user_sessions`: a new resource past the limit is refused (one replacing a resource is not new). */
+function tooManySessions(state: State, full: Jid): boolean {
+  const max = state.node.config.limits.max_user_sessions;
+  const others = state.node.sessions.resources(full).filter((s) => s.jid.resource !== full.resource);
+  if (others.length < max) return false;
+  state.log.warn({ user: full.bareString(), limit: max }, 'bind refused: too many sessions');
+  return true;
 }

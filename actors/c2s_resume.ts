@@ -9,7 +9,7 @@ import { tryParseJid } from '../src/jid.js';
 import { route } from './router.js';
 import { closeSession } from './sm.js';
 import { NS_SM, StreamManagement, ackElement, enabled, failed, findResumable, parseH } from './c2s_sm.js';
-import { attach, send, streamError, type Info, type State, type Takeover } from './c2s_state.js';
+import { attach, releaseSocket, send, streamError, type Info, type State, type Takeover } from './c2s_state.js';
 
 /** XEP-0198 in session_established: `<enable/>`, `<r/>`, `<a/>`. */
 export function onStreamManagement(state: State, el: Element): void {
@@ -47,7 +47,7 @@ export async function handOver(state: State, el: Element): Promise<void> {
   if (h === null || !holder) return send(state, failed('item-not-found'));
   const socket = state.socket;
   socket.pause();
-  for (const event of ['data', 'close', 'error']) socket.removeAllListeners(event);
+  releaseSocket(socket);
   const takeover: Takeover = {
     type: 'takeover', user: state.user as string, host: state.host, h, socket,
     parser: state.parser, events: state.events, encrypted: state.encrypted, streamId: state.streamId,
@@ -69,7 +69,7 @@ export function resume(state: State, t: Takeover): CallResult<State> {
   if (!sm?.id || state.jid?.local !== t.user || state.host !== t.host || state.closed) return reply('not resumable', state);
   if (!state.detached) {
     // The client came back before we saw the old connection drop.
-    for (const event of ['data', 'close', 'error']) state.socket.removeAllListeners(event);
+    releaseSocket(state.socket);
     state.socket.destroy();
   }
   sm.ack(t.h);

@@ -12,6 +12,7 @@ import { streamHeader, streamFooter, wsClose, wsOpen } from '../src/xml/stream_h
 import { NS_CLIENT } from '../src/xml/ns.js';
 import type { ScramServer } from '../src/sasl/scram.js';
 import type { Jid } from '../src/jid.js';
+import type { Shaper } from '../src/limits/shaper.js';
 import { childLog } from '../src/log.js';
 import type { Node } from './node.js';
 import type { RouteMessage } from './sm.js';
@@ -59,6 +60,8 @@ export interface State {
   detached: boolean;
   /** The socket was handed to the c2s of the session being resumed: do not touch it. */
   handedOver: boolean;
+  /** `limits.c2s_shaper`, null for none. */
+  shaper: Shaper | null;
 }
 
 export type Info =
@@ -67,7 +70,8 @@ export type Info =
   | { type: 'tls_ready'; socket: C2sSocket }
   | { type: 'auth_timeout' }
   | { type: 'resume_timeout'; socket: C2sSocket }
-  | { type: 'request_ack' };
+  | { type: 'request_ack' }
+  | { type: 'shaper_resume'; socket: C2sSocket };
 
 /** What the c2s of a new connection hands over to the c2s of the session it resumes. */
 export interface Takeover {
@@ -85,12 +89,32 @@ export interface Takeover {
 /** `send`: a module writes a top-level element (a nonza, e.g. an XEP-0198 ack) to this client. */
 export type C2sCast = RouteMessage | { type: 'replaced' } | { type: 'kick' } | { type: 'ping_timeout' } | { type: 'send'; element: Element };
 
+type SocketListeners = { data: (chunk: Buffer) => void; close: () => void };
+const attached = new WeakMap<C2sSocket, SocketListeners>();
+
 export function attach(state: State, socket: C2sSocket): void {
   state.socket = socket;
   const { self } = state;
-  socket.on('data', (chunk: Buffer) => self.info({ type: 'data', socket, chunk } satisfies Info));
-  socket.on('close', () => self.info({ type: 'socket_closed', socket } satisfies Info));
+  const listeners: SocketListeners = {
+    data: (chunk) => self.info({ type: 'data', socket, chunk } satisfies Info),
+    close: () => self.info({ type: 'socket_closed', socket } satisfies Info),
+  };
+  socket.on('data', listeners.data);
+  socket.on('close', listeners.close);
   socket.on('error', (err) => state.log.debug({ err: err.message }, 'socket error'));
+  attached.set(socket, listeners);
+}
+
+/**
+ * Undoes `attach` (the socket goes to TLS or to another c2s), leaving other listeners in place:
+ * the connection counter's `close`, and an `error` listener, which a socket must never lack.
+ */
+export function releaseSocket(socket: C2sSocket): void {
+  const listeners = attached.get(socket);
+  if (!listeners) return;
+  socket.off('data', listeners.data);
+  socket.off('close', listeners.close);
+  attached.delete(socket);
 }
 
 export function newParser(state: State): StreamParser {
@@ -129,10 +153,13 @@ export function send(state: State, data: Element | string): void {
   socket.write(typeof data === 'string' ? data : data.toString());
 }
 
+/** The conditions a limit ends a stream with (size, depth, time, queues): worth a warning with the address. */
+const LIMIT_HITS: ReadonlySet<StreamErrorCondition> = new Set(['policy-violation', 'connection-timeout', 'resource-constraint']);
+
 /** Ends the stream with an error (RFC 6120 §4.9.1.1): the header first if not yet sent, then the error, then close. */
 export function streamError(state: State, condition: StreamErrorCondition, text?: string): void {
   if (state.closed) return;
-  state.log.info({ condition, text, ip: state.ip }, 'stream error');
+  state.log[LIMIT_HITS.has(condition) ? 'warn' : 'info']({ condition, text, ip: state.ip }, 'stream error');
   if (!state.headerSent) sendHeader(state);
   send(state, streamErrorElement(new StreamError(condition, text), state.listener.framing));
   close(state);

@@ -11,6 +11,7 @@ import { startChild } from '../supervision/supervisor.js';
 import { childLog } from '../src/log.js';
 import type { Node } from './node.js';
 import type { C2sListener } from './c2s_state.js';
+import { admit } from './c2s_admission.js';
 
 const log = childLog({ actor: 'websocket' });
 
@@ -69,6 +70,7 @@ export function websocketRoute(node: Node): { path: string; access: 'public'; up
       server.handleUpgrade(req, socket, head, (ws) => {
         if (ws.protocol !== 'xmpp') return ws.close(1002, 'the xmpp subprotocol is required');
         const adapted = new WsSocket(ws, req.socket.remoteAddress);
+        if (!admit(node, adapted, listener)) return;
         startChild('c2s_sup', [adapted, listener]).catch((error: unknown) => {
           log.warn({ err: (error as Error).message }, 'could not start c2s');
           ws.terminate();

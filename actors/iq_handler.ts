@@ -10,6 +10,7 @@ import { Process } from '../supervision/process.js';
 import type { ExitReason } from '../supervision/exit_reason.js';
 import type { Jid } from '../src/jid.js';
 import { iqResult, isStanzaError, stanzaError, type StanzaError } from '../src/stanza/error.js';
+import { loggable } from '../src/stanza/redact.js';
 import { childLog } from '../src/log.js';
 import { bounce, route, type RoutingContext } from './router.js';
 import { updateTable, type OwnedTable } from './table_keeper.js';
@@ -112,7 +113,7 @@ export async function answerIq(ctx: RoutingContext, iq: Iq, handler: IqHandler):
   try {
     answer = await handler(iq);
   } catch (error) {
-    log.error({ err: error, stanza: iq.stanza.toString() }, 'IQ handler crashed');
+    log.error({ err: error, stanza: loggable(iq.stanza) }, 'IQ handler crashed');
     await bounce(ctx, iq.from, iq.to, iq.stanza, stanzaError('internal-server-error'));
     throw error;
   }

@@ -14,6 +14,7 @@ import { childLog } from '../src/log.js';
 import type { Node } from './node.js';
 import type { C2sListener } from './c2s.js';
 import { httpListenerSpec } from './http.js';
+import { admit } from './c2s_admission.js';
 
 interface Args {
   node: Node;
@@ -28,9 +29,10 @@ interface State {
 
 const log = childLog({ actor: 'listener' });
 
-/** Hands the socket to a new c2s; if that fails, the client is told nothing and disconnected. */
-function accept(socket: net.Socket, listener: C2sListener): void {
+/** Hands the socket to a new c2s (if its address is under its connection limit); if that fails, the client is told nothing and disconnected. */
+function accept(node: Node, socket: net.Socket, listener: C2sListener): void {
   socket.setNoDelay(true);
+  if (!admit(node, socket, listener)) return;
   startChild('c2s_sup', [socket, listener]).catch((error: unknown) => {
     log.warn({ err: (error as Error).message }, 'could not start c2s');
     socket.destroy();
@@ -41,8 +43,8 @@ const listenerServer: GenServer<State, Args> = {
   async init({ node, listener, port, ip }) {
     const server =
       listener.kind === 'c2s_tls'
-        ? tls.createServer({ ...tlsServerOptions(node.tls), ALPNProtocols: ['xmpp-client'] }, (s) => accept(s, listener))
-        : net.createServer((s) => accept(s, listener));
+        ? tls.createServer({ ...tlsServerOptions(node.tls), ALPNProtocols: ['xmpp-client'] }, (s) => accept(node, s, listener))
+        : net.createServer((s) => accept(node, s, listener));
     server.on('tlsClientError', (err: Error) => log.debug({ err: err.message }, 'TLS handshake failed'));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -87,6 +87,7 @@ listen:
 tls: { cert: ${q(tls.cert)}, key: ${q(tls.key)} }
 auth: { password_format: plain }   # Tsung has no SCRAM: PLAIN against plain storage, as on ejabberd
 registration: open
+limits: { c2s_shaper: none, max_connections_per_ip: 0 }   # as the ejabberd run: no shaper, Tsung's users share one address
 `;
 }
 

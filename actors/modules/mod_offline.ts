@@ -49,7 +49,9 @@ async function storeOfflineMessage(o: Offline, stored: boolean, from: Jid, to: J
   if (stored || !isStorable(stanza)) return stored;
   if (!(await o.ctx.node.accounts.exists(to.local, to.domain))) return false;
   const message = { xml: withDelay(stanza, to.domain, new Date()).toString(), from: from.toString() };
-  return o.store.store(to.local, to.domain, message, o.opts.max_user_offline_messages);
+  const kept = await o.store.store(to.local, to.domain, message, o.opts.max_user_offline_messages);
+  if (!kept) log.warn({ user: to.bareString(), from: from.toString(), limit: o.opts.max_user_offline_messages }, 'offline storage full: message refused');
+  return kept;
 }
 
 /** `user_presence_broadcast` on initial presence: the stored messages, oldest first, to this session. */

@@ -6,7 +6,8 @@
 import { createElement, type Element } from 'ltx';
 import type { Process } from '../../supervision/process.js';
 import type { Jid } from '../../src/jid.js';
-import { isStanzaError, type StanzaError } from '../../src/stanza/error.js';
+import { isStanzaError, stanzaError, type StanzaError } from '../../src/stanza/error.js';
+import { childLog } from '../../src/log.js';
 import { isVoid, itemElement, rosterQuery, type RosterItem } from '../../src/roster/item.js';
 import type { ModuleContext } from '../gen_mod.js';
 import type { IqDisc } from '../iq_handler.js';
@@ -30,6 +31,8 @@ export interface RosterOptions {
   use_cache: boolean;
   cache_size: number;
   cache_life_time: number;
+  /** Most items (contacts and pending requests) one roster may hold; a new one past it gets policy-violation. */
+  max_roster_size: number;
 }
 
 export interface Roster {
@@ -44,6 +47,8 @@ export interface Roster {
  * entry goes with its c2s (`sm_remove_connection`, or the garbage collector).
  */
 const interested = new WeakSet<Process>();
+
+const log = childLog({ actor: 'mod_roster' });
 
 export function markInterested(pid: Process): void {
   interested.add(pid);
@@ -90,6 +95,7 @@ export async function updateItem(
     if (next === undefined) return { old, item: old, version: tx.version };
     const item = next && !isVoid(next) ? next : null;
     if (!item && !old) return { old, item: undefined, version: tx.version };
+    if (item && !old && (await tx.items()).length >= r.opts.max_roster_size) return rosterFull(r, user);
     // What the user sees of the item: only a visible change gets a new version and a push.
     const before = old?.listed ? itemElement(old).toString() : null;
     const after = item?.listed ? itemElement(item) : null;
@@ -98,4 +104,10 @@ export async function updateItem(
     if (visible) pushItem(r, user, after ?? itemElement({ jid: contact, subscription: 'remove' }), version);
     return { old, item: item ? { ...item, ver: visible ? version : item.ver } : undefined, version };
   });
+}
+
+/** RFC 6120 §8.3.3.12 (a local policy): the roster is at `max_roster_size`. */
+function rosterFull(r: Roster, user: Jid): StanzaError {
+  log.warn({ user: user.bareString(), limit: r.opts.max_roster_size }, 'roster full: new item refused');
+  return stanzaError('policy-violation', `a roster holds at most ${r.opts.max_roster_size} items`);
 }

@@ -125,6 +125,7 @@ const options = z.strictObject({
   use_cache: z.boolean().default(true),
   cache_size: z.number().int().positive().default(100_000),
   cache_life_time: z.number().positive().default(3600),
+  max_roster_size: z.number().int().positive().default(1000),
 });
 
 /**

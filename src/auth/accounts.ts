@@ -3,7 +3,7 @@
  * login storm does not read LevelDB once per SASL step; invalidated on every change.
  */
 import NodeCache from 'node-cache';
-import { timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { accountFor, type PasswdStore, type StoredAccount } from '../storage/passwd.js';
 import { deriveScramCredentials, type ScramCredentials, type ScramHash } from '../sasl/scram_credentials.js';
 import { verifyPlainAgainstScram } from '../sasl/plain.js';
@@ -41,11 +41,18 @@ export class Accounts {
 
   async checkPassword(user: string, host: string, password: string): Promise<boolean> {
     const account = await this.get(user, host);
-    if (!account) return false;
+    // An unknown user costs the same PBKDF2 as a known one: the answer's timing tells nothing.
+    if (!account) return verifyPlainAgainstScram(password, this.decoy(), 'sha256').then(() => false);
     if (account.format === 'scram') return verifyPlainAgainstScram(password, account.scram.sha256, 'sha256');
     const a = Buffer.from(account.password);
     const b = Buffer.from(password);
     return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  /** Credentials no password matches, with the configured iteration count. */
+  private decoy(): ScramCredentials {
+    const random = (n: number): string => randomBytes(n).toString('base64');
+    return { salt: random(16), iterations: this.options.scramIterations, storedKey: random(32), serverKey: random(32) };
   }
 
   async exists(user: string, host: string): Promise<boolean> {

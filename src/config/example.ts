@@ -52,6 +52,14 @@ limits:
   max_xml_depth: 32
   max_auth_failures: 5                  # per address, before back-off
   auth_timeout_s: 30                    # cap on an unauthenticated connection
+  c2s_shaper: fast                      # a shaper below, or none
+  max_connections_per_ip: 1000          # 0 = unlimited
+  max_user_sessions: 10                 # resources bound at once per account
+
+# Traffic shapers (ejabberd's): bytes/s per connection, or {rate, burst_size}.
+shaper:
+  normal: { rate: 3000, burst_size: 20000 }
+  fast: 100000
 
 c2s:
   resource_conflict: replace            # the old session gets <conflict/>

@@ -23,7 +23,7 @@ export interface ConfigDiff {
  * with their new options). Everything else (hosts, listeners, TLS, auth, data_dir, shutdown
  * timeout) is wired into the tree at start and needs a restart.
  */
-export const LIVE_KEYS: readonly string[] = ['loglevel', 'limits', 'registration', 'c2s.stream_management', 'modules'];
+export const LIVE_KEYS: readonly string[] = ['loglevel', 'limits', 'shaper', 'registration', 'c2s.stream_management', 'modules'];
 
 export const isLive = (key: string): boolean => LIVE_KEYS.some((k) => key === k || key.startsWith(`${k}.`));
 
@@ -56,6 +56,7 @@ export function diffConfig(running: Config, next: Config): ConfigDiff {
 export function applyLiveKeys(running: Config, next: Config): void {
   running.loglevel = next.loglevel;
   Object.assign(running.limits, next.limits);
+  running.shaper = next.shaper;
   running.registration = next.registration;
   Object.assign(running.c2s.stream_management, next.c2s.stream_management);
   running.modules = next.modules;

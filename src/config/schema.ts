@@ -33,6 +33,14 @@ const domain = z
 
 const pemPath = z.string().min(1).nullable().default(null);
 
+/** ejabberd's shaper: bytes per second, or `{rate, burst_size}` (a bare rate bursts one second's worth). */
+const shaperSpec = z.preprocess(
+  (v) => (typeof v === 'number' ? { rate: v } : v),
+  z
+    .strictObject({ rate: z.number().int().positive(), burst_size: z.number().int().positive().optional() })
+    .transform(({ rate, burst_size }) => ({ rate, burst_size: burst_size ?? rate })),
+);
+
 export const configSchema = z.strictObject({
   hosts: z
     .array(domain)
@@ -76,8 +84,16 @@ export const configSchema = z.strictObject({
       max_xml_depth: z.number().int().positive().default(32),
       max_auth_failures: z.number().int().positive().default(5),
       auth_timeout_s: z.number().positive().default(30),
+      // The shaper (a name under `shaper:`, or none) each client connection reads through.
+      c2s_shaper: z.string().min(1).default('fast'),
+      // 0 = unlimited; past it a new connection gets policy-violation before any c2s starts.
+      max_connections_per_ip: z.number().int().nonnegative().default(1000),
+      // ejabberd's max_user_sessions; past it a bind gets resource-constraint (RFC 6120 §7.6.2.1).
+      max_user_sessions: z.number().int().positive().default(10),
     })
     .prefault({}),
+  // ejabberd's `shaper:`: named traffic shapers (the values of its ejabberd.yml.example).
+  shaper: z.record(z.string().min(1), shaperSpec).default({ normal: { rate: 3000, burst_size: 20000 }, fast: { rate: 100000, burst_size: 100000 } }),
   c2s: z
     .strictObject({
       resource_conflict: z.enum(['replace']).default('replace'),
@@ -105,9 +121,14 @@ export const configSchema = z.strictObject({
       ),
     )
     .default({}),
-}).refine((c) => c.storage !== 'postgres' || c.postgres_url !== null, {
-  error: 'storage: postgres needs postgres_url (e.g. postgresql://troupe:secret@localhost/troupe)',
-  path: ['postgres_url'],
+}).superRefine((c, ctx) => {
+  if (c.storage === 'postgres' && c.postgres_url === null) {
+    ctx.addIssue({ code: 'custom', path: ['postgres_url'], message: 'storage: postgres needs postgres_url (e.g. postgresql://troupe:secret@localhost/troupe)' });
+  }
+  const name = c.limits.c2s_shaper;
+  if (name !== 'none' && !Object.hasOwn(c.shaper, name)) {
+    ctx.addIssue({ code: 'custom', path: ['limits', 'c2s_shaper'], message: `no shaper named '${name}' under shaper: (or none)` });
+  }
 });
 
 /** The validated configuration; disabled listeners are `null`. */

@@ -98,11 +98,12 @@ export interface RawClient {
   end(): void;
 }
 
-export function raw(port: number, secure = true): Promise<RawClient> {
+/** `localAddress` (e.g. 127.0.0.2, any of 127/8 on Linux) makes the client a different address from the others. */
+export function raw(port: number, secure = true, localAddress?: string): Promise<RawClient> {
   return new Promise((resolve, reject) => {
-    const socket: net.Socket = secure
-      ? tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => resolve(wrap(socket)))
-      : net.connect({ port, host: '127.0.0.1' }, () => resolve(wrap(socket)));
+    const tcp = net.connect({ port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) }, () => secure || resolve(wrap(tcp)));
+    const socket: net.Socket = secure ? tls.connect({ socket: tcp, rejectUnauthorized: false }, () => resolve(wrap(socket))) : tcp;
+    tcp.once('error', reject);
     socket.once('error', reject);
   });
 }
@@ -152,8 +153,8 @@ export const streamOpen = (domain = 'localhost'): string =>
   `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='${domain}' version='1.0'>`;
 
 /** Opens a stream and logs in with PLAIN and binds `resource`: a raw but authenticated session. */
-export async function rawSession(port: number, user: string, password: string, resource = 'raw'): Promise<RawClient> {
-  const c = await raw(port);
+export async function rawSession(port: number, user: string, password: string, resource = 'raw', localAddress?: string): Promise<RawClient> {
+  const c = await raw(port, true, localAddress);
   c.write(streamOpen());
   await c.read((t) => t.includes('</stream:features>'));
   const payload = Buffer.from(`\0${user}\0${password}`).toString('base64');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { fuzzParams } from '../support/fuzz.js';
 import { jid, Jid, JidMalformedError, nameprep, nodeprep, parseJid, resourceprep, tryParseJid } from '../../src/jid.js';
 
 describe('RFC 7622 §3.5 examples', () => {
@@ -146,7 +147,7 @@ describe('properties', () => {
         const again = parseJid(j.toString());
         return again.equals(j) && again.toString() === j.toString();
       }),
-      { seed: 42, numRuns: 500 },
+      fuzzParams(500),
     );
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import { fuzzParams } from '../support/fuzz.js';
 import { offeredMechanisms, scramParams } from '../../src/sasl/mechanisms.js';
 import { decodeBase64Strict, decodeSaslPayload, encodeSaslPayload } from '../../src/sasl/payload.js';
 import { parsePlain, verifyPlainAgainstScram } from '../../src/sasl/plain.js';
@@ -170,7 +171,7 @@ describe('ScramServer', () => {
         server.serverFirst(known ? creds256 : null);
         assert.equal(typeof server.clientFinal(m2), 'object');
       }),
-      { seed: 42, numRuns: 300 },
+      fuzzParams(300),
     );
   });
 });

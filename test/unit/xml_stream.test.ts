@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { fuzzParams } from '../support/fuzz.js';
 import type { Element } from 'ltx';
 import { StreamParser, type StreamParserOptions } from '../../src/xml/stream_parser.js';
 import { STREAM_ERROR_CONDITIONS, StreamError, streamErrorElement } from '../../src/xml/stream_error.js';
@@ -262,7 +263,7 @@ describe('StreamParser: robustness', () => {
         }
         for (const el of stanzas(events)) assert.equal(el.parent, null);
       }),
-      { seed: 42, numRuns: 300 },
+      fuzzParams(300),
     );
   });
 
@@ -274,7 +275,7 @@ describe('StreamParser: robustness', () => {
         const events = writeCut(Buffer.from(sample), cuts);
         assert.deepEqual(events.map((e) => (e[0] === 'stanza' ? String(e[1]) : e[0])), expected);
       }),
-      { seed: 42, numRuns: 300 },
+      fuzzParams(300),
     );
   });
 });
