@@ -12,7 +12,7 @@ import type { RosterListItem } from '../../src/control/protocol.js';
 import { controlRequest, type TestServer } from './server.js';
 import { ChaosUser, MESSAGE_ID, newLedger, type MessageLedger } from './chaos_client.js';
 import { crashTargets, treeViolations, type Target } from './chaos_tree.js';
-import { NS_ROSTER, register } from './im.js';
+import { iq, NS_ROSTER } from './im.js';
 import { connect, xml } from './xmpp.js';
 
 export interface ChaosOptions {
@@ -74,7 +74,8 @@ const tree = (server: TestServer): Promise<TreeNode> => control<TreeNode>(server
 export async function runChaos(server: TestServer, o: ChaosOptions): Promise<ChaosReport> {
   const random = seeded(o.seed);
   const names = Array.from({ length: o.users }, (_, i) => `chaos${i}`);
-  for (let i = 0; i < names.length; i += 20) await register(server, ...names.slice(i, i + 20));
+  // On the control socket: a troupectl process per account would take longer than the run.
+  await Promise.all(names.map((n) => control(server, 'register', n, 'localhost', `${n}-pw`)));
   const ledger = newLedger();
   const users = names.map((n) => new ChaosUser(n, server.ports.c2s_tls, ledger, random));
   for (let i = 0; i < users.length; i += 20) await Promise.all(users.slice(i, i + 20).map((u) => u.login()));
@@ -169,7 +170,7 @@ async function collectOffline(server: TestServer, names: string[]): Promise<Map<
       await c.xmpp.send(xml('presence'));
       // The roster result is queued behind the offline messages, which were handed to this
       // session while its presence was handled: once it is here, all of them are.
-      await c.xmpp.iqCaller.request(xml('iq', { type: 'get' }, xml('query', { xmlns: NS_ROSTER })), 10_000);
+      await iq(c, 'get', xml('query', { xmlns: NS_ROSTER }), undefined, 10_000);
       for (const el of c.received) {
         const id = el.attrs.id ?? '';
         if (el.is('message') && MESSAGE_ID.test(id) && el.attrs.type !== 'error') offline.set(id, (offline.get(id) ?? 0) + 1);
@@ -188,7 +189,10 @@ function checkMessages(ledger: MessageLedger, offline: Map<string, number>): Pic
     if (offline.has(id)) deliveredOffline++;
     else if (!ledger.bounced.has(id)) lost.push(`message ${id} to ${ledger.sent.get(id)} acknowledged, neither delivered nor stored offline`);
   }
-  const duplicates = [...ledger.delivered.values(), ...offline.values()].reduce((n, times) => n + times - 1, 0);
+  // At least once, not exactly once: a message written to a connection that crashed before its
+  // client acked it is rerouted (XEP-0198 §5), so the client may see it again.
+  let duplicates = 0;
+  for (const id of ledger.acked) duplicates += Math.max(0, (ledger.delivered.get(id) ?? 0) + (offline.get(id) ?? 0) - 1);
   return {
     messagesSent: ledger.sent.size,
     messagesAcked: ledger.acked.size,
