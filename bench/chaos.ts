@@ -22,11 +22,12 @@ try {
   // Per user a message about every 2 s and a roster write every 4 s; a crash every 400 ms
   // keeps each supervisor well under its 10 restarts per second.
   const r = await runChaos(server, { users, durationMs: seconds * 1000, messageEveryMs: 2000, rosterEveryMs: 4000, crashEveryMs: 400, seed: Number(values.seed) });
-  const byTarget = Object.entries(r.crashesByTarget).sort(([, a], [, b]) => b - a).map(([t, n]) => `${t} ${n}`).join(', ');
+  const listed = (counts: Record<string, number>): string => Object.entries(counts).sort(([, a], [, b]) => b - a).map(([k, n]) => `${k} ${n}`).join(', ');
+  const errors = Object.values(r.rosterWrites.errors).reduce((a, b) => a + b, 0);
   console.log(`chaos run ${began.toISOString().slice(0, 16).replace('T', ' ')} UTC: ${r.users} users, ${r.seconds} s`);
-  console.log(`crashes injected: ${r.crashes} (${byTarget})`);
+  console.log(`crashes injected: ${r.crashes} (${listed(r.crashesByTarget)})`);
   console.log(`messages: ${r.messagesSent} sent, ${r.messagesAcked} acknowledged; ${r.deliveredLive} delivered live, ${r.deliveredOffline} from offline storage, ${r.bounced} bounced with an error; ${r.duplicates} extra copies (at-least-once after a crash)`);
-  console.log(`roster writes: ${r.rosterWrites.acked} acknowledged, ${r.rosterWrites.errors} answered with an error, ${r.rosterWrites.unanswered} unanswered; ${r.rosterWrites.checked} final items checked`);
+  console.log(`roster writes: ${r.rosterWrites.acked} acknowledged, ${errors} answered with an error (${listed(r.rosterWrites.errors)}), ${r.rosterWrites.unanswered} unanswered; ${r.rosterWrites.checked} final items checked`);
   console.log(`lost: ${r.lost.length}; unexpected disconnects: ${r.disconnects.length}; supervision problems: ${r.tree.length}`);
   for (const line of [...r.lost, ...r.disconnects, ...r.tree].slice(0, 50)) console.log(`  ${line}`);
   process.exitCode = r.lost.length + r.disconnects.length + r.tree.length > 0 ? 1 : 0;

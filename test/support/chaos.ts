@@ -41,7 +41,8 @@ export interface ChaosReport {
   deliveredOffline: number;
   bounced: number;
   duplicates: number;
-  rosterWrites: { acked: number; errors: number; unanswered: number; checked: number };
+  /** Errors by condition: item-not-found (a remove of a removed item), service-unavailable (mod_roster restarting), … */
+  rosterWrites: { acked: number; errors: Record<string, number>; unanswered: number; checked: number };
   /** Each a sentence naming what broke; empty when every invariant held. */
   lost: string[];
   disconnects: string[];
@@ -84,7 +85,7 @@ export async function runChaos(server: TestServer, o: ChaosOptions): Promise<Cha
   const started = Date.now();
   const running = (): boolean => Date.now() - started < o.durationMs;
   const crashed = new Map<string, number>();
-  const crashesByTarget: Record<string, number> = {};
+  const crashedIds: string[] = [];
   const byName = new Map(users.map((u) => [u.name, u]));
   const loops = [
     ...users.map((u) => every(o.messageEveryMs, random, running, () => u.chat(names[Math.floor(random() * names.length)] as string))),
@@ -92,7 +93,7 @@ export async function runChaos(server: TestServer, o: ChaosOptions): Promise<Cha
     every(o.crashEveryMs, random, running, async () => {
       const target = pick(crashTargets(await tree(server)), random);
       if (!target || !(await crash(server, target, byName))) return;
-      crashesByTarget[target.id] = (crashesByTarget[target.id] ?? 0) + 1;
+      crashedIds.push(target.id);
       if (!target.user) crashed.set(target.path, (crashed.get(target.path) ?? 0) + 1);
     }),
   ];
@@ -100,7 +101,7 @@ export async function runChaos(server: TestServer, o: ChaosOptions): Promise<Cha
   // Let acks, answers and reconnections settle: xmpp.js asks for an ack 250 ms after it last sent.
   await sleep(3000);
   const after = await tree(server);
-  const disconnects = users.flatMap((u) => (u.unexpectedDrops > 0 ? [`${u.name}: ${u.unexpectedDrops} drops without a crash`] : []));
+  const disconnects = users.flatMap((u) => u.unexpectedDrops.map((why) => `${u.name} dropped without a crash: ${why}`));
   await Promise.all(users.map((u) => u.close()));
   await sleep(500);
 
@@ -120,12 +121,12 @@ export async function runChaos(server: TestServer, o: ChaosOptions): Promise<Cha
   return {
     users: o.users,
     seconds: Math.round(o.durationMs / 1000),
-    crashes: Object.values(crashesByTarget).reduce((a, b) => a + b, 0),
-    crashesByTarget,
+    crashes: crashedIds.length,
+    crashesByTarget: countBy(crashedIds),
     ...report,
     rosterWrites: {
       acked: ops.filter((op) => op.outcome === 'result').length,
-      errors: ops.filter((op) => op.outcome === 'error').length,
+      errors: countBy(ops.flatMap((op) => (op.condition ? [op.condition] : []))),
       unanswered: ops.filter((op) => op.outcome === 'unanswered').length,
       checked,
     },
@@ -133,6 +134,12 @@ export async function runChaos(server: TestServer, o: ChaosOptions): Promise<Cha
     disconnects,
     tree: treeViolations(before, after, crashed),
   };
+}
+
+function countBy(keys: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const key of keys) out[key] = (out[key] ?? 0) + 1;
+  return out;
 }
 
 /** Calls `act` about every `ms` (±50 %) while `running()`; one call at a time. */

@@ -5,7 +5,7 @@
  * crashed it logs in again (a new session: a crashed one is not resumable).
  */
 import type { Element } from 'ltx';
-import { iq, NS_ROSTER } from './im.js';
+import { condition, iq, NS_ROSTER } from './im.js';
 import { connect, xml, type TestClient } from './xmpp.js';
 
 export const MESSAGE_ID = /^cm-/;
@@ -16,6 +16,8 @@ export interface RosterOp {
   /** The name written, or null for a remove. */
   name: string | null;
   outcome: 'result' | 'error' | 'unanswered';
+  /** The error condition, when the answer was one. */
+  condition?: string;
 }
 
 /** Shared by all users of one run: what the server said about every message. */
@@ -45,8 +47,9 @@ export class ChaosUser {
   private closing = false;
   /** Connections the driver crashed and this user has not yet seen drop. */
   expectedDrops = 0;
-  /** Drops nobody asked for. */
-  unexpectedDrops = 0;
+  /** Drops nobody asked for, with the stream error the server gave (or how the connection ended). */
+  readonly unexpectedDrops: string[] = [];
+  private lastError = '';
   crashedDrops = 0;
   readonly roster: RosterOp[] = [];
   private rosterBusy = false;
@@ -73,6 +76,7 @@ export class ChaosUser {
       if (stanza.is('message') && MESSAGE_ID.test(stanza.attrs.id ?? '')) this.ledger.acked.add(stanza.attrs.id as string);
     });
     session.xmpp.on('stanza', (el: Element) => this.received(el));
+    session.xmpp.on('error', (error: Error & { condition?: string }) => (this.lastError = error.condition ?? error.message));
     session.xmpp.on('disconnect', () => void this.dropped(session));
     this.session = session;
     await session.xmpp.send(xml('presence'));
@@ -93,7 +97,7 @@ export class ChaosUser {
       this.expectedDrops--;
       this.crashedDrops++;
     } else {
-      this.unexpectedDrops++;
+      this.unexpectedDrops.push(this.lastError || 'closed without a stream error');
     }
     await session.stop();
     for (let attempt = 0; attempt < 5 && !this.closing && !this.session; attempt++) {
@@ -129,6 +133,7 @@ export class ChaosUser {
       // Not xmpp.js's iqCaller: an answer that comes before its send() resolves is an unhandled rejection there.
       const answer = await iq(session, 'set', xml('query', { xmlns: NS_ROSTER }, item), undefined, 10_000);
       op.outcome = answer.attrs.type === 'result' ? 'result' : 'error';
+      if (op.outcome === 'error') op.condition = condition(answer) ?? 'undefined-condition';
     } catch {
       // no answer in time, or the connection is gone: 'unanswered'
     } finally {
