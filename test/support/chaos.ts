@@ -165,6 +165,7 @@ async function crash(server: TestServer, target: Target, users: Map<string, Chao
   if (user) user.expectedDrops++;
   const answer = await controlRequest(server.socketPath, 'crash', [target.pid]);
   if (!answer.ok && user) user.expectedDrops--;
+  user?.events.push(`crash ${target.pid} ${answer.ok ? 'ok' : answer.error} ${user.at()}`);
   return answer.ok;
 }
 

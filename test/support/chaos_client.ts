@@ -47,9 +47,10 @@ export class ChaosUser {
   private closing = false;
   /** Connections the driver crashed and this user has not yet seen drop. */
   expectedDrops = 0;
+  /** What happened to this user's connections (crashes asked, drops seen), for the report of an unexpected drop. */
+  readonly events: string[] = [];
   /** Drops nobody asked for, with the stream error the server gave (or how the connection ended). */
   readonly unexpectedDrops: string[] = [];
-  private lastError = '';
   crashedDrops = 0;
   readonly roster: RosterOp[] = [];
   private rosterBusy = false;
@@ -60,6 +61,11 @@ export class ChaosUser {
     private readonly ledger: MessageLedger,
     private readonly random: () => number,
   ) {}
+
+  /** Milliseconds since the epoch, for the event log. */
+  at(): string {
+    return `@${Date.now() % 1_000_000}`;
+  }
 
   get online(): boolean {
     return this.session !== null;
@@ -76,8 +82,9 @@ export class ChaosUser {
       if (stanza.is('message') && MESSAGE_ID.test(stanza.attrs.id ?? '')) this.ledger.acked.add(stanza.attrs.id as string);
     });
     session.xmpp.on('stanza', (el: Element) => this.received(el));
-    session.xmpp.on('error', (error: Error & { condition?: string }) => (this.lastError = error.condition ?? error.message));
-    session.xmpp.on('disconnect', () => void this.dropped(session));
+    let lastError = 'closed without a stream error';
+    session.xmpp.on('error', (error: Error & { condition?: string }) => (lastError = error.condition ?? error.message));
+    session.xmpp.on('disconnect', () => void this.dropped(session, lastError));
     this.session = session;
     await session.xmpp.send(xml('presence'));
   }
@@ -90,14 +97,15 @@ export class ChaosUser {
   }
 
   /** The connection dropped: expected only after a crash of its c2s; either way, come back. */
-  private async dropped(session: TestClient): Promise<void> {
+  private async dropped(session: TestClient, why: string): Promise<void> {
     if (this.session !== session || this.closing) return;
     this.session = null;
+    this.events.push(`drop (${why}) ${this.at()}`);
     if (this.expectedDrops > 0) {
       this.expectedDrops--;
       this.crashedDrops++;
     } else {
-      this.unexpectedDrops.push(this.lastError || 'closed without a stream error');
+      this.unexpectedDrops.push(`${why} (${this.events.join('; ')})`);
     }
     await session.stop();
     for (let attempt = 0; attempt < 5 && !this.closing && !this.session; attempt++) {
