@@ -10,12 +10,12 @@ import { startServer } from '../support/server.js';
 import { runChaos } from '../support/chaos.js';
 
 test('30 users chat and edit rosters for 10 s while actors and connections crash: nothing acknowledged is lost', { timeout: 120_000 }, async () => {
-  const server = await startServer({ env: { TROUPE_LOGLEVEL: process.env.TROUPE_LOGLEVEL ?? 'silent' } });
+  const server = await startServer();
   try {
     const report = await runChaos(server, { users: 30, durationMs: 10_000, messageEveryMs: 400, rosterEveryMs: 800, crashEveryMs: 300, seed: 8 });
     console.log(`# chaos: ${JSON.stringify(report)}`);
     assert.deepEqual(report.lost, [], 'every acknowledged message and roster write survived');
-    assert.deepEqual(report.disconnects, [], `only crashed connections dropped\n${server.output().slice(-4000)}`);
+    assert.deepEqual(report.disconnects, [], 'only crashed connections dropped');
     assert.deepEqual(report.tree, [], 'restarts match the crashes, nothing escalated');
     assert.ok(report.crashes >= 10, `${report.crashes} crashes injected`);
     assert.ok((report.crashesByTarget.c2s ?? 0) >= 3, 'connections were crashed');
