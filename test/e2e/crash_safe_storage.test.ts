@@ -63,7 +63,7 @@ async function registerAll(server: TestServer): Promise<void> {
   }
 }
 
-test(`kill -9 during mixed writes, ${KILLS} times: LevelDB opens, acknowledged writes are stored, related keys agree`, { timeout: 240_000 }, async () => {
+test(`kill -9 during mixed writes, ${KILLS} times: LevelDB opens, acknowledged writes are stored, related keys agree`, { timeout: 300_000 }, async () => {
   const random = seeded(4);
   let server = await startServer();
   const dir = server.dir;
