@@ -14,7 +14,7 @@ import type { Node } from './node.js';
 import { requestElement } from './c2s_sm.js';
 import { onBind, onFeatureRequest, onSaslResponse, onStreamStart } from './c2s_negotiation.js';
 import { deliverToClient, onStanza } from './c2s_session.js';
-import { detach, rerouteUnacked, resume } from './c2s_resume.js';
+import { detach, rerouteUndelivered, resume } from './c2s_resume.js';
 import { newShaper, shape } from './c2s_shaper.js';
 import {
   attach, close, newParser, send, streamError,
@@ -91,7 +91,7 @@ const c2s: GenServer<State, { node: Node; socket: Socket; listener: C2sListener 
 
   async terminate(reason: ExitReason, state) {
     state.sm?.release();
-    await rerouteUnacked(state);
+    await rerouteUndelivered(state);
     if (state.handedOver) return;
     if (reason === 'shutdown') streamError(state, 'system-shutdown');
     else if (reason instanceof Error) streamError(state, 'internal-server-error');

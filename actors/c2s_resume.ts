@@ -7,7 +7,7 @@ import { createElement, type Element } from 'ltx';
 import { reply, type CallResult } from '../supervision/gen_server.js';
 import { tryParseJid } from '../src/jid.js';
 import { route } from './router.js';
-import { closeSession } from './sm.js';
+import { closeSession, type RouteMessage } from './sm.js';
 import { NS_SM, StreamManagement, ackElement, enabled, failed, findResumable, parseH } from './c2s_sm.js';
 import { attach, releaseSocket, send, streamError, type Info, type State, type Takeover } from './c2s_state.js';
 
@@ -88,16 +88,23 @@ export function resume(state: State, t: Takeover): CallResult<State> {
 }
 
 /**
- * The session ends with stanzas the client never acknowledged: messages go back through the
- * router to the user's bare JID (other resources, offline storage, or an error to the sender),
- * so none is silently dropped (XEP-0198 §5 end).
+ * The session ends with messages its client never got: those written but never acknowledged
+ * (XEP-0198 §5 end) and those still queued in this process's mailbox (routed to it before it
+ * left the session table; ejabberd_c2s's bounce_messages). They go back through the router to
+ * the user's bare JID (other resources, offline storage, or an error to the sender), so none is
+ * silently dropped. The session leaves the table first, so nothing more is routed here.
  */
-export async function rerouteUnacked(state: State): Promise<void> {
-  const pending = state.sm?.drain().filter((el) => el.name === 'message' && el.attrs.type !== 'error' && el.attrs.type !== 'groupchat') ?? [];
-  if (pending.length === 0 || !state.jid) return;
+export async function rerouteUndelivered(state: State): Promise<void> {
+  if (!state.jid || state.phase !== 'session_established') return;
   await closeSession(state.self).catch(() => undefined);
+  const queued = state.self.takeMessages(isRouteMessage).map((m) => (m as RouteMessage).stanza);
+  const pending = [...(state.sm?.drain() ?? []), ...queued].filter(isReroutable);
   for (const message of pending) {
     const from = tryParseJid(message.attrs.from ?? '');
     if (from) await route(state.node, from, state.jid.bare(), message).catch(() => undefined);
   }
 }
+
+const isRouteMessage = (msg: unknown): boolean => (msg as RouteMessage | null)?.type === 'route';
+
+const isReroutable = (el: Element): boolean => el.name === 'message' && el.attrs.type !== 'error' && el.attrs.type !== 'groupchat';

@@ -187,7 +187,8 @@ export class Process {
   stop(reason: ExitReason): void | Promise<void> {
     if (this.status !== 'running') return;
     this.status = 'exiting';
-    this.mailbox.clear();
+    // The mailbox stays readable while `terminate` runs (takeMessages), as in Erlang: what was
+    // sent to a dying process can still be handed on instead of vanishing.
     this.failPendingCalls(reason);
     let cleanup: void | Promise<void> = undefined;
     try {
@@ -239,10 +240,18 @@ export class Process {
     settleIt();
   }
 
+  /**
+   * Takes the casts and infos that match out of the mailbox: a selective `receive … after 0`
+   * for `terminate`, like ejabberd_c2s handing on the routes still queued when it ends.
+   */
+  takeMessages(match: (msg: unknown) => boolean): unknown[] {
+    return this.mailbox.takeWhere((e) => e.kind !== 'call' && match(e.msg)).map((e) => e.msg);
+  }
+
   private deliver(envelope: Envelope): void {
-    if (this.status !== 'running') return; // a send to a dead process is dropped, as in Erlang
+    if (this.status === 'dead') return; // a send to a dead process is dropped, as in Erlang
     this.mailbox.push(envelope);
-    this.schedule();
+    if (this.status === 'running') this.schedule();
   }
 
   private schedule(): void {

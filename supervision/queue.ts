@@ -30,6 +30,19 @@ export class Queue<T> {
     return item;
   }
 
+  /** Removes and returns the items that match, oldest first; the others keep their order. */
+  takeWhere(match: (item: T) => boolean): T[] {
+    const taken: T[] = [];
+    const kept: T[] = [];
+    for (let i = this.head; i < this.items.length; i++) {
+      const item = this.items[i] as T;
+      (match(item) ? taken : kept).push(item);
+    }
+    this.items = kept;
+    this.head = 0;
+    return taken;
+  }
+
   clear(): void {
     this.items = [];
     this.head = 0;

@@ -16,6 +16,7 @@ let ids = 0;
 export async function iq(c: TestClient, type: 'get' | 'set', child: Element, to?: string, timeoutMs = 5000): Promise<Element> {
   const id = `t${++ids}`;
   const answer = c.next((el) => el.is('iq') && el.attrs.id === id && (el.attrs.type === 'result' || el.attrs.type === 'error'), timeoutMs);
+  answer.catch(() => undefined); // if the send fails, its error is the one to see, not a later timeout
   await c.xmpp.send(xml('iq', { type, id, to }, child));
   return answer;
 }

@@ -9,7 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encode, parseResponse, socketPath } from '../../src/control/protocol.js';
+import { encode, parseResponse, socketPath, type ControlResponse } from '../../src/control/protocol.js';
 import { postgresUrlFor } from './postgres.js';
 
 /** The repository root (this file runs as dist/test/support/server.js). */
@@ -180,24 +180,32 @@ async function waitUntilReady(sock: string, exited: Promise<number>, output: () 
   throw new Error(`server not ready within ${READY_TIMEOUT_MS} ms\n${output()}`);
 }
 
-function answers(sock: string): Promise<boolean> {
-  return new Promise((resolve) => {
+async function answers(sock: string): Promise<boolean> {
+  return (await controlRequest(sock, 'status', []).catch(() => null))?.ok ?? false;
+}
+
+/**
+ * One request on the control socket, as troupectl sends it, without spawning a process: for
+ * drivers that ask often (the chaos run reads the tree before every crash).
+ */
+export function controlRequest(sock: string, cmd: string, args: string[]): Promise<ControlResponse> {
+  return new Promise((resolve, reject) => {
     const socket = net.connect(sock);
     let data = '';
     socket.setEncoding('utf8');
-    socket.on('connect', () => socket.write(encode({ cmd: 'status', args: [] })));
+    socket.on('connect', () => socket.write(encode({ cmd, args })));
     socket.on('data', (chunk: string) => {
       data += chunk;
       if (!data.includes('\n')) return;
       socket.destroy();
       try {
-        resolve(parseResponse(data.slice(0, data.indexOf('\n'))).ok);
-      } catch {
-        resolve(false);
+        resolve(parseResponse(data.slice(0, data.indexOf('\n'))));
+      } catch (error) {
+        reject(error);
       }
     });
-    socket.on('error', () => resolve(false));
-    socket.on('close', () => resolve(false));
+    socket.on('error', reject);
+    socket.on('close', () => reject(new Error(`control socket closed before answering ${cmd}`)));
   });
 }
 

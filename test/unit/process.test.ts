@@ -172,3 +172,31 @@ test('a handler that rejects asynchronously also ends the process', async () => 
   pid.cast('go');
   assert.equal(((await pid.exited) as Error).message, 'async failure');
 });
+
+test('terminate can take what is still queued, and what arrives while it runs (a send to a dead process is dropped)', async () => {
+  const handed: unknown[] = [];
+  let release!: () => void;
+  const terminating = new Promise<void>((resolve) => (release = resolve));
+  const server: GenServer<null> = {
+    init: () => null,
+    handleCast: (msg) => {
+      if (msg === 'boom') throw new Error('boom');
+      return noreply(null);
+    },
+    async terminate(_reason, _state, self) {
+      await terminating;
+      handed.push(...self.takeMessages((m) => typeof m === 'string' && m.startsWith('route')));
+    },
+  };
+  const pid = await start(server, undefined);
+  pid.cast('boom');
+  pid.cast('route 1');
+  pid.cast('other');
+  await tick(0);
+  assert.equal(pid.alive, false, 'exiting: terminate is running');
+  pid.cast('route 2'); // sent while terminate runs
+  release();
+  await pid.exited;
+  pid.cast('route 3');
+  assert.deepEqual(handed, ['route 1', 'route 2']);
+});
