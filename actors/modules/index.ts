@@ -18,6 +18,7 @@ import { modMam } from './mod_mam.js';
 import { modCarboncopy } from './mod_carboncopy.js';
 import { modClientState } from './mod_client_state.js';
 import { modPep } from './mod_pep.js';
+import { modHttpUpload } from './mod_http_upload.js';
 
 export const MODULES: readonly ModuleSpec<any>[] = [
   modRegister,
@@ -36,6 +37,7 @@ export const MODULES: readonly ModuleSpec<any>[] = [
   modClientState,
   modMam,
   modPep,
+  modHttpUpload,
 ];
 
 export function moduleChildSpecs(node: Node): ChildSpec[] {
