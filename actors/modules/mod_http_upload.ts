@@ -126,6 +126,7 @@ export const modHttpUpload: ModuleSpec<HttpUploadOptions> = {
         hook: 'disco_local_items',
         callback: (acc: ItemsAcc, _from: Jid, _to: Jid, node: string) =>
           node === '' ? [...(acc ?? []), { jid: serviceJid.toString(), name: 'HTTP File Upload' }] : acc,
+        priority: 110,
       },
     ];
   },

@@ -207,12 +207,14 @@ export const modPep: ModuleSpec<PepOptions> = {
       { iq: 'sm', ns: NS_PUBSUB_OWNER, handler, disc: opts.iqdisc },
       { hook: 'caps_add', callback: (user: Jid, features: string[]) => sendLastItems(p, user, features) },
       { hook: 'caps_update', callback: (user: Jid, features: string[]) => sendLastItems(p, user, features) },
-      { hook: 'disco_sm_identity', callback: (acc: Identity[], _from: Jid, to: Jid, node: string) => identity(p, acc, to, node) },
+      // After mod_disco's (100): the account's own identity comes first.
+      { hook: 'disco_sm_identity', callback: (acc: Identity[], _from: Jid, to: Jid, node: string) => identity(p, acc, to, node), priority: 110 },
       {
         hook: 'disco_sm_features',
         callback: (acc: FeaturesAcc, _from: Jid, _to: Jid, node: string) => (node === '' ? [...(acc ?? []), NS_PUBSUB, ...FEATURES] : acc),
+        priority: 110,
       },
-      { hook: 'disco_sm_items', callback: (acc: ItemsAcc, from: Jid, to: Jid, node: string) => nodeItems(p, acc, from, to, node) },
+      { hook: 'disco_sm_items', callback: (acc: ItemsAcc, from: Jid, to: Jid, node: string) => nodeItems(p, acc, from, to, node), priority: 110 },
       { hook: 'remove_user', callback: (user: string, host: string) => p.store.removeUser(user, host) },
     ];
   },
