@@ -19,6 +19,7 @@ import { modCarboncopy } from './mod_carboncopy.js';
 import { modClientState } from './mod_client_state.js';
 import { modPep } from './mod_pep.js';
 import { modHttpUpload } from './mod_http_upload.js';
+import { modMuc } from './mod_muc.js';
 
 export const MODULES: readonly ModuleSpec<any>[] = [
   modRegister,
@@ -38,6 +39,7 @@ export const MODULES: readonly ModuleSpec<any>[] = [
   modMam,
   modPep,
   modHttpUpload,
+  modMuc,
 ];
 
 export function moduleChildSpecs(node: Node): ChildSpec[] {

@@ -1,0 +1,106 @@
+/**
+ * A room's messages (XEP-0045 §7.4 groupchat, §7.5 private messages, §8.1 subject, §8.6 voice
+ * requests): groupchat from an occupant who has voice is reflected to every occupant, kept
+ * for history and, when the room archives (XEP-0313), stamped with the room's stanza-id.
+ */
+import { clone, type Element } from 'ltx';
+import type { Jid } from '../../src/jid.js';
+import { stanzaError } from '../../src/stanza/error.js';
+import { withoutStanzaId, withStanzaId } from '../../src/mam/archive.js';
+import { NS_XDATA } from '../../src/mam/ns.js';
+import { privateMessage, reflected, subjectMessage, voiceRequestForm } from '../../src/muc/message.js';
+import { NS_MUC_REQUEST, STATUS } from '../../src/muc/ns.js';
+import { canSpeak } from '../../src/muc/roles.js';
+import { submittedFields } from '../../src/xdata/fields.js';
+import { bounce } from '../router.js';
+import { occupantJid, persist, send, type Room } from './mod_muc_room.context.js';
+import { occupantByJid, type Occupant } from './mod_muc_room.state.js';
+import { broadcastPresence, removeOccupant } from './mod_muc_room.presence.js';
+
+/** Sends one copy of `message` to every occupant. */
+async function toAll(r: Room, from: Jid, message: Element): Promise<void> {
+  for (const o of r.data.occupants.values()) await send(r, from, o.jid, clone(message));
+}
+
+/** §8.1: moderators, or anyone with voice when the room allows it, set the subject. */
+async function setSubject(r: Room, sender: Occupant, stanza: Element, from: Jid, to: Jid): Promise<void> {
+  const allowed = sender.role === 'moderator' || (r.data.config.allow_change_subject && canSpeak(sender.role));
+  if (!allowed) return bounce(r.node, from, to, stanza, stanzaError('forbidden', 'you may not change the subject'));
+  r.data.subject = { text: stanza.getChildText('subject') ?? '', nick: sender.nick };
+  if (r.data.config.persistent) await persist(r);
+  const by = occupantJid(r.data.jid, sender.nick);
+  await toAll(r, by, subjectMessage(by.toString(), r.data.subject.text));
+}
+
+/** §7.4: reflected to all, archived (the room's stanza-id, XEP-0359) and kept for history. */
+async function groupchat(r: Room, sender: Occupant | undefined, stanza: Element, from: Jid, to: Jid): Promise<void> {
+  if (!sender) return bounce(r.node, from, to, stanza, stanzaError('not-acceptable', 'only occupants send to the room'));
+  if (stanza.getChild('subject') && !stanza.getChild('body')) return setSubject(r, sender, stanza, from, to);
+  if (!canSpeak(sender.role)) return bounce(r.node, from, to, stanza, stanzaError('forbidden', 'you have no voice in this room'));
+  const room = r.data.jid;
+  const by = occupantJid(room, sender.nick);
+  let message = withoutStanzaId(reflected(stanza, by.toString()), room.toString());
+  if (stanza.getChild('body')) {
+    if (r.data.config.mam) {
+      const id = await r.mam.append(room.local, room.domain, { peer: by.toString(), out: false, xml: message.toString() });
+      message = withStanzaId(message, room.toString(), id);
+    }
+    r.data.history.push({ xml: message.toString(), at: Date.now(), nick: sender.nick });
+    if (r.data.history.length > r.opts.history_size) r.data.history.splice(0, r.data.history.length - r.opts.history_size);
+  }
+  await toAll(r, by, message);
+}
+
+/** §7.5: to one occupant, by nick, as the room's `allowpm` says. */
+async function privateChat(r: Room, sender: Occupant | undefined, stanza: Element, from: Jid, to: Jid): Promise<void> {
+  if (stanza.attrs.type === 'groupchat') return bounce(r.node, from, to, stanza, stanzaError('bad-request', 'groupchat goes to the room, not to an occupant'));
+  if (!sender) return bounce(r.node, from, to, stanza, stanzaError('not-acceptable', 'only occupants send private messages'));
+  const target = r.data.occupants.get(to.resource);
+  if (!target) return bounce(r.node, from, to, stanza, stanzaError('item-not-found', 'no such occupant'));
+  const pm = r.data.config.allow_pm;
+  const allowed = pm === 'anyone' || (pm === 'participants' && canSpeak(sender.role)) || (pm === 'moderators' && sender.role === 'moderator');
+  if (!allowed) return bounce(r.node, from, to, stanza, stanzaError('forbidden', 'private messages are not allowed here'));
+  const by = occupantJid(r.data.jid, sender.nick);
+  await send(r, by, target.jid, privateMessage(stanza, by.toString()));
+}
+
+/**
+ * §8.6: a visitor's voice request goes to every moderator as a form; a moderator's answer
+ * with `muc#request_allow` true makes the visitor a participant.
+ */
+async function voiceRequest(r: Room, sender: Occupant | undefined, form: Element, stanza: Element, from: Jid, to: Jid): Promise<void> {
+  const fields = submittedFields(form);
+  if (!(fields instanceof Map) || fields.get('FORM_TYPE')?.[0] !== NS_MUC_REQUEST) {
+    return bounce(r.node, from, to, stanza, fields instanceof Map ? stanzaError('bad-request', `expected a ${NS_MUC_REQUEST} form`) : fields);
+  }
+  if (!sender) return bounce(r.node, from, to, stanza, stanzaError('not-acceptable', 'only occupants request voice'));
+  const allow = fields.get('muc#request_allow')?.[0];
+  if (allow === undefined) {
+    if (sender.role !== 'visitor') return; // it has voice already
+    for (const m of r.data.occupants.values()) {
+      if (m.role === 'moderator') await send(r, r.data.jid, m.jid, voiceRequestForm(r.data.jid.toString(), sender.jid.toString(), sender.nick));
+    }
+    return;
+  }
+  if (sender.role !== 'moderator') return bounce(r.node, from, to, stanza, stanzaError('forbidden', 'only moderators grant voice'));
+  const target = r.data.occupants.get(fields.get('muc#roomnick')?.[0] ?? '');
+  if (!target || target.role !== 'visitor' || (allow !== '1' && allow !== 'true')) return;
+  target.role = 'participant';
+  await broadcastPresence(r, target, [], [], false, { actor: sender.nick });
+}
+
+/** Messages to `room@service` or `room@service/nick`. */
+export async function roomMessage(r: Room, from: Jid, to: Jid, stanza: Element): Promise<void> {
+  const sender = occupantByJid(r.data, from);
+  const type = stanza.attrs.type ?? 'normal';
+  if (type === 'error') {
+    // An occupant's client bounced what the room sent it: it is gone (§ status 333, as ejabberd).
+    if (sender) await removeOccupant(r, sender, [STATUS.TECHNICAL]);
+    return;
+  }
+  if (to.resource !== '') return privateChat(r, sender, stanza, from, to);
+  if (type === 'groupchat') return groupchat(r, sender, stanza, from, to);
+  const form = stanza.getChild('x', NS_XDATA);
+  if (form) return voiceRequest(r, sender, form, stanza, from, to);
+  return bounce(r.node, from, to, stanza, stanzaError('feature-not-implemented', 'this room takes groupchat messages and voice requests'));
+}
