@@ -9,8 +9,9 @@ import { DOMAIN, type Server } from './servers.js';
 
 export type Summary = { scenario: string } & Record<string, unknown>;
 
+/** The kit: `BENCH_KIT`, else `../shared/bench` beside the repository (a git worktree elsewhere sets BENCH_KIT). */
 export function kitDir(root: string): string {
-  return path.resolve(root, '../shared/bench');
+  return process.env.BENCH_KIT ?? path.resolve(root, '../shared/bench');
 }
 
 /** The load sizes, identical for every server. */

@@ -94,6 +94,12 @@ def main():
     tpl = tempfile.mkdtemp(prefix="muc-tpl-")
     for f in ("_head.xml", "_login_strict.xml", "_login.xml"):
         shutil.copy(os.path.join(bench.TPL, f), tpl)
+    # Tsung takes the MUC service as a ts_jabber option, which the kit's head does not set
+    head = os.path.join(tpl, "_head.xml")
+    text = open(head).read()
+    if "</options>" not in text:
+        raise SystemExit("the kit's _head.xml has no </options>")
+    open(head, "w").write(text.replace("</options>", '  <option type="ts_jabber" name="muc_service" value="@MUC_SERVICE@"/>\n  </options>'))
     shutil.copy(os.path.join(HERE, "templates", "muc.xml"), tpl)
     bench.TPL = tpl
 

@@ -16,6 +16,7 @@ import { isStanzaError, stanzaError } from '../../src/stanza/error.js';
 import { infoQuery, itemsQuery } from '../../src/disco/info.js';
 import { NS_DISCO_INFO, NS_DISCO_ITEMS } from '../../src/xml/ns.js';
 import { loadOrCreateSecret } from '../../src/http/token.js';
+import { childLog } from '../../src/log.js';
 import { fileTooLarge, maxSizeForm, NS_HTTP_UPLOAD, parseSlotRequest, signPut, slotElement, slotPath, userDir } from '../../src/upload/slot.js';
 import type { ModuleContext, ModuleSpec } from '../gen_mod.js';
 import { IqTable, processIq, type Iq, type IqAnswer } from '../iq_handler.js';
@@ -44,6 +45,8 @@ const options = z.strictObject({
   put_url: z.string().url().nullable().default(null),
   get_url: z.string().url().nullable().default(null),
 });
+
+const log = childLog({ actor: 'mod_http_upload' });
 
 interface Upload {
   ctx: ModuleContext;
@@ -90,10 +93,10 @@ function serviceInfo(u: Upload, iq: Iq): IqAnswer {
 
 const withHost = (template: string, host: string): string => template.replaceAll('@HOST@', host);
 
-function defaultBase(ctx: ModuleContext): string {
+/** `http://<host>:<listen.http port>/upload`, or null when the node has no HTTP listener. */
+function defaultBase(ctx: ModuleContext): string | null {
   const http = ctx.node.config.listen.http;
-  if (http === null) throw new Error('modules.mod_http_upload: listen.http is off; set put_url and get_url to a server that forwards /upload/ here');
-  return `http://${ctx.host}:${http.port}${UPLOAD_PATH.slice(0, -1)}`;
+  return http === null ? null : `http://${ctx.host}:${http.port}${UPLOAD_PATH.slice(0, -1)}`;
 }
 
 export const modHttpUpload: ModuleSpec<HttpUploadOptions> = {
@@ -104,6 +107,11 @@ export const modHttpUpload: ModuleSpec<HttpUploadOptions> = {
   async start(ctx, opts) {
     const dataDir = ctx.node.config.data_dir;
     const fallback = opts.put_url && opts.get_url ? '' : defaultBase(ctx);
+    if (fallback === null) {
+      // Nothing to upload to: no service either, so disco does not offer one.
+      log.warn({ host: ctx.host }, 'listen.http is off and put_url/get_url are not set: no upload service');
+      return [];
+    }
     const u: Upload = {
       ctx,
       opts,
