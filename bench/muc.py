@@ -117,7 +117,7 @@ def main():
     try:
         r = bench.scenario(args, "muc", out, a.users, a.arrival_rate, label=label,
                            extra=dict(WAIT_S=wait, MSGS_PER_USER=per_user, MSG_INTERVAL_S=round(interval, 4),
-                                      MSG_SIZE=a.msg_size, ROOM=a.room, MUC_SERVICE=a.muc_service, DRAIN_S=10,
+                                      MSG_SIZE=a.msg_size, ROOM=a.room, MUC_SERVICE=a.muc_service, DRAIN_S=20,
                                       LOAD_DURATION=3600))
     finally:
         holder.close()

@@ -8,16 +8,20 @@
  * (mod_caps) include `node+notify` (§4.3 filtered notifications). When a client's caps become
  * known, it gets the last item of each node it wants from its own account and the accounts it
  * receives presence from (§6.1.2). Items persist in LevelDB, at most `max_items` per node.
+ * XEP-0411: XEP-0048 bookmarks are kept in step between private storage (mod_private's
+ * `private_set`) and the PEP node `storage:bookmarks`.
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { createElement, type Element } from 'ltx';
-import type { Jid } from '../../src/jid.js';
+import { jid, type Jid } from '../../src/jid.js';
 import { isStanzaError, stanzaError, type StanzaError } from '../../src/stanza/error.js';
-import { NS_PUBLISH_OPTIONS, NS_NODE_CONFIG, NS_PUBSUB, NS_PUBSUB_OWNER, notifyFeature, notifyNodes } from '../../src/pep/ns.js';
+import {
+  NODE_LEGACY_BOOKMARKS, NS_BOOKMARKS_CONVERSION, NS_NODE_CONFIG, NS_PUBLISH_OPTIONS, NS_PUBSUB, NS_PUBSUB_OWNER, notifyFeature, notifyNodes,
+} from '../../src/pep/ns.js';
 import { configForm, DEFAULT_CONFIG, isFieldProblem, parseConfigForm, type AccessModel, type NodeConfig } from '../../src/pep/config.js';
 import { parsePepRequest, type PepRequest } from '../../src/pep/request.js';
-import { configureNode, createNode, publishItem, purgeNode, retractItems, selectItems, type PepNode } from '../../src/pep/node.js';
+import { configureNode, createNode, publishItem, purgeNode, retractItems, selectItems, type PepItem, type PepNode } from '../../src/pep/node.js';
 import { accessError, mayAccess, type Requester } from '../../src/pep/access.js';
 import { pubsubError } from '../../src/pep/errors.js';
 import { deleteEvent, itemsEvent, itemsResult, notification, publishResult, purgeEvent, retractEvent } from '../../src/pep/event.js';
@@ -31,6 +35,8 @@ import type { JidInfo } from './mod_roster.js';
 import type { FeaturesAcc, Identity, ItemsAcc } from './mod_disco.js';
 import { levelPepStore } from './mod_pep.level.js';
 import type { PepStore } from './mod_pep.store.js';
+import { levelPrivateStore } from './mod_private.level.js';
+import type { PrivateStore, StoredFragment } from './mod_private.store.js';
 
 export interface PepOptions {
   /** Most items a node keeps (`pubsub#max_items` = `max`), ejabberd's `max_items_node`. */
@@ -57,6 +63,8 @@ interface Pep {
   ctx: ModuleContext;
   opts: PepOptions;
   store: PepStore;
+  /** mod_private's storage, for the XEP-0411 copy of XEP-0048 bookmarks. */
+  privateStore: PrivateStore;
 }
 
 /** The asker as the owner's roster sees it (`roster_get_jid_info`). */
@@ -97,10 +105,31 @@ async function publish(p: Pep, owner: Jid, r: Extract<PepRequest, { op: 'publish
   if (isStanzaError(wanted)) return wanted;
   const item = { id: r.id ?? randomUUID(), xml: r.payload.toString() };
   if (Buffer.byteLength(item.xml) > p.opts.max_payload_size) return pubsubError('not-acceptable', 'payload-too-big');
-  const next = await change(p, owner, r.node, (n) => publishItem(n, item, wanted, DEFAULT_CONFIG));
-  if (isStanzaError(next) || next === null) return next ?? stanzaError('internal-server-error');
-  await broadcast(p, owner, r.node, next.config.access_model, itemsEvent(r.node, [item]));
+  const published = await publishAndNotify(p, owner, r.node, item, wanted);
+  if (published) return published;
+  if (r.node === NODE_LEGACY_BOOKMARKS && r.payload.is('storage', NODE_LEGACY_BOOKMARKS)) {
+    // XEP-0411: the private-storage copy follows (no size bound here: the PEP payload limit held)
+    await p.privateStore.set(owner.local, owner.domain, [{ name: 'storage', ns: NODE_LEGACY_BOOKMARKS, xml: item.xml }], Number.MAX_SAFE_INTEGER);
+  }
   return publishResult(r.node, item.id);
+}
+
+/** Stores the item (creating the node with `wanted`) and notifies it; an error if the node refused it. */
+async function publishAndNotify(p: Pep, owner: Jid, node: string, item: PepItem, wanted: Partial<NodeConfig>): Promise<StanzaError | null> {
+  const next = await change(p, owner, node, (n) => publishItem(n, item, wanted, DEFAULT_CONFIG));
+  if (isStanzaError(next) || next === null) return next ?? stanzaError('internal-server-error');
+  await broadcast(p, owner, node, next.config.access_model, itemsEvent(node, [item]));
+  return null;
+}
+
+/** `private_set` (XEP-0411): XEP-0048 bookmarks stored with XEP-0049 become the PEP item `current` (XEP-0223 options on a new node). */
+async function mirrorPrivateBookmarks(p: Pep, user: string, host: string, fragments: StoredFragment[]): Promise<void> {
+  const bookmarks = fragments.find((f) => f.name === 'storage' && f.ns === NODE_LEGACY_BOOKMARKS);
+  if (!bookmarks) return;
+  const wanted: Partial<NodeConfig> = { access_model: 'whitelist', persist_items: true };
+  const owner = jid(user, host);
+  const node = await p.store.node(user, host, NODE_LEGACY_BOOKMARKS);
+  await publishAndNotify(p, owner, NODE_LEGACY_BOOKMARKS, { id: 'current', xml: bookmarks.xml }, node ? {} : wanted);
 }
 
 async function items(p: Pep, owner: Jid, from: Jid, r: Extract<PepRequest, { op: 'items' }>): Promise<IqAnswer> {
@@ -196,11 +225,11 @@ async function nodeItems(p: Pep, acc: ItemsAcc, from: Jid, to: Jid, node: string
 
 export const modPep: ModuleSpec<PepOptions> = {
   name: 'mod_pep',
-  xeps: [60, 163, 223, 402, 84, 172],
+  xeps: [60, 163, 223, 402, 411, 84, 172],
   options,
   defaultEnabled: true,
   start(ctx, opts) {
-    const p: Pep = { ctx, opts, store: levelPepStore(ctx.node.storage) };
+    const p: Pep = { ctx, opts, store: levelPepStore(ctx.node.storage), privateStore: levelPrivateStore(ctx.node.storage) };
     const handler = (iq: Iq) => processIq(p, iq);
     return [
       { iq: 'sm', ns: NS_PUBSUB, handler, disc: opts.iqdisc },
@@ -211,10 +240,11 @@ export const modPep: ModuleSpec<PepOptions> = {
       { hook: 'disco_sm_identity', callback: (acc: Identity[], _from: Jid, to: Jid, node: string) => identity(p, acc, to, node), priority: 110 },
       {
         hook: 'disco_sm_features',
-        callback: (acc: FeaturesAcc, _from: Jid, _to: Jid, node: string) => (node === '' ? [...(acc ?? []), NS_PUBSUB, ...FEATURES] : acc),
+        callback: (acc: FeaturesAcc, _from: Jid, _to: Jid, node: string) => (node === '' ? [...(acc ?? []), NS_PUBSUB, NS_BOOKMARKS_CONVERSION, ...FEATURES] : acc),
         priority: 110,
       },
       { hook: 'disco_sm_items', callback: (acc: ItemsAcc, from: Jid, to: Jid, node: string) => nodeItems(p, acc, from, to, node), priority: 110 },
+      { hook: 'private_set', callback: (user: string, host: string, fragments: StoredFragment[]) => mirrorPrivateBookmarks(p, user, host, fragments) },
       { hook: 'remove_user', callback: (user: string, host: string) => p.store.removeUser(user, host) },
     ];
   },

@@ -16,6 +16,10 @@ export const NS_NODE_CONFIG = 'http://jabber.org/protocol/pubsub#node_config';
 
 /** XEP-0402 §5: bookmarks, one item per room. */
 export const NODE_BOOKMARKS = 'urn:xmpp:bookmarks:1';
+/** XEP-0048 bookmarks, as XEP-0223 stores them in PEP (one item, `current`) and XEP-0049 in private storage. */
+export const NODE_LEGACY_BOOKMARKS = 'storage:bookmarks';
+/** XEP-0411 §2: the server keeps the two XEP-0048 copies (private storage, PEP) in step. */
+export const NS_BOOKMARKS_CONVERSION = 'urn:xmpp:bookmarks-conversion:0';
 /** XEP-0084 §4: avatar data and metadata. */
 export const NODE_AVATAR_DATA = 'urn:xmpp:avatar:data';
 export const NODE_AVATAR_METADATA = 'urn:xmpp:avatar:metadata';

@@ -2,8 +2,8 @@
  * mod_pep end to end (XEP-0163): alice's resources share her XEP-0402 bookmarks through
  * notifications; her avatar (XEP-0084) and nickname (XEP-0172) reach the contacts subscribed
  * to her presence whose caps ask for them (+notify), and nobody else; publish-options set and
- * check a node's configuration; a new session gets the last item of what it asks for; the
- * items survive a restart.
+ * check a node's configuration; a new session gets the last item of what it asks for; XEP-0048
+ * bookmarks stay in step between private storage and PEP (XEP-0411); the items survive a restart.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -171,6 +171,22 @@ test("a new session of a contact gets the last avatar; the account's disco shows
   const items = await iq(alice1, 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#items' }), 'alice@localhost');
   const nodes = (items.getChild('query')?.getChildren('item') ?? []).map((i) => i.attrs.node).filter(Boolean);
   assert.ok(nodes.includes(BOOKMARKS) && nodes.includes(METADATA), nodes.join(' '));
+});
+
+test('XEP-0411: XEP-0048 bookmarks stored with XEP-0049 appear in PEP, and back', async () => {
+  const NS_PRIVATE = 'jabber:iq:private';
+  const storage = (room: string) => xml('storage', { xmlns: 'storage:bookmarks' }, xml('conference', { jid: room, autojoin: 'true' }));
+  assert.equal((await iq(alice1, 'set', xml('query', { xmlns: NS_PRIVATE }, storage('a@conference.localhost')))).attrs.type, 'result');
+  const pep = await getItems(alice1, 'storage:bookmarks');
+  assert.deepEqual(itemIds(pep), ['current']);
+  assert.equal(pep.getChild('pubsub', NS_PUBSUB)?.getChild('items')?.getChild('item')?.getChild('storage', 'storage:bookmarks')?.getChild('conference')?.attrs.jid, 'a@conference.localhost');
+  assert.equal(condition(await getItems(bob, 'storage:bookmarks')), 'not-allowed', 'whitelist, as XEP-0223 asks');
+
+  assert.equal((await publish(alice2, 'storage:bookmarks', 'current', storage('b@conference.localhost'))).attrs.type, 'result');
+  const fromPrivate = await iq(alice1, 'get', xml('query', { xmlns: NS_PRIVATE }, xml('storage', { xmlns: 'storage:bookmarks' })));
+  assert.equal(fromPrivate.getChild('query', NS_PRIVATE)?.getChild('storage', 'storage:bookmarks')?.getChild('conference')?.attrs.jid, 'b@conference.localhost');
+  const info = await iq(alice1, 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }), 'alice@localhost');
+  assert.ok(info.getChild('query')?.getChildren('feature').some((f) => f.attrs.var === 'urn:xmpp:bookmarks-conversion:0'));
 });
 
 test('items persist across a restart', async () => {
