@@ -136,6 +136,7 @@ def main():
                join_ms_p50=bench.ms(bench.pct(joins, 50)), join_ms_p99=bench.ms(bench.pct(joins, 99)),
                lat_ms_p50=bench.ms(bench.pct(lat, 50)), lat_ms_p90=bench.ms(bench.pct(lat, 90)),
                lat_ms_p99=bench.ms(bench.pct(lat, 99)), lat_ms_max=bench.ms(lat[-1] if lat else None),
+               received_mb=round(r["stats"].get("size_rcv", {}).get("count", 0) / 1e6, 1),
                errors=r["errors"], server_cpu_pct=bench.cpu_pct(r["samples"]))
     print(json.dumps(row), flush=True)
     json.dump([row], open(os.path.join(out, "summary.json"), "w"), indent=1)

@@ -86,6 +86,7 @@ const MUC: Metric[] = [
   key('joined', 'occupants joined', 'higher'),
   key('fanout_pct', 'fan-out: deliveries % of sent × occupants', 'higher'),
   key('deliveries_per_s_median', 'deliveries/s (median second)', 'higher'),
+  key('received_mb', 'MB received by the occupants (all stanzas)'),
   key('join_ms_p99', 'join p99 ms', 'lower'),
   key('lat_ms_p50', 'fan-out latency p50 ms', 'lower'),
   key('lat_ms_p99', 'fan-out latency p99 ms', 'lower'),
