@@ -21,6 +21,7 @@ import { RouteTable, sendText, type Access } from '../src/http/routes.js';
 import { loadOrCreateToken } from '../src/http/token.js';
 import { enableProcessMetrics } from '../src/http/metrics.js';
 import { metricsRoute, registerStanzaCounters } from './metrics.js';
+import { uploadRoutes } from './http_upload.js';
 import {
   closeObserver, handleObserverMsg, isObserverMsg, newObserver, observerRoutes, type ObserverMsg, type ObserverState,
 } from './http_observer.js';
@@ -48,9 +49,9 @@ type Msg = ObserverMsg | { type: 'server_error'; error: Error };
  */
 const leftovers = new Map<string, (killed: boolean) => void>();
 
-/** ejabberd_http's `request_handlers`: plain routes, then upgrade routes (XMPP over WebSocket at /ws). */
+/** ejabberd_http's `request_handlers`: plain routes (XEP-0363 uploads under /upload/), then upgrade routes (XMPP over WebSocket at /ws). */
 function routeTable(node: Node, self: Process): RouteTable {
-  return new RouteTable([metricsRoute(node), ...observerRoutes(node, self)], [websocketRoute(node)]);
+  return new RouteTable([metricsRoute(node), ...observerRoutes(node, self), ...uploadRoutes(node)], [websocketRoute(node)]);
 }
 
 const httpListener: GenServer<State, Args> = {

@@ -9,8 +9,9 @@ import { DOMAIN, type Server } from './servers.js';
 
 export type Summary = { scenario: string } & Record<string, unknown>;
 
+/** The kit: `BENCH_KIT`, else `../shared/bench` beside the repository (a git worktree elsewhere sets BENCH_KIT). */
 export function kitDir(root: string): string {
-  return path.resolve(root, '../shared/bench');
+  return process.env.BENCH_KIT ?? path.resolve(root, '../shared/bench');
 }
 
 /** The load sizes, identical for every server. */
@@ -29,12 +30,28 @@ export function loadArgs(o: Options): string[] {
  * `outDir`. `accounts` is the kit's --accounts value ('none' once accounts exist). Progress lines
  * are echoed with the server's name in front.
  */
-export async function runKit(kit: string, server: Server, scenarios: string, accounts: string, o: Options,
+export function runKit(kit: string, server: Server, scenarios: string, accounts: string, o: Options,
   outDir: string, abort: AbortSignal): Promise<Summary[]> {
   const args = ['--port', String(server.port), '--pid', String(server.pid), '--label', server.name,
     '--out', outDir, '--tag', server.name.slice(0, 2), '--scenarios', scenarios, '--accounts', accounts, ...loadArgs(o)];
+  return runDriver(path.join(kit, 'run.sh'), args, server, scenarios, abort);
+}
+
+/**
+ * The MUC fan-out scenario (bench/muc.py, built on the kit as a library): one room of
+ * `o.mucUsers` occupants on `conference.<domain>`, `o.mucRate` groupchat msgs/s for `o.mucS` s.
+ */
+export function runMuc(kit: string, root: string, server: Server, o: Options, outDir: string, abort: AbortSignal): Promise<Summary[]> {
+  const args = [path.join(root, 'bench/muc.py'), '--kit', kit, '--port', String(server.port), '--pid', String(server.pid),
+    '--domain', DOMAIN, '--muc-service', `conference.${DOMAIN}`, '--users', String(o.mucUsers), '--rate', String(o.mucRate),
+    '--seconds', String(o.mucS), '--label', server.name, '--out', outDir, '--tag', `m${server.name.slice(0, 1)}`];
+  return runDriver('python3', args, server, 'muc', abort);
+}
+
+/** Runs a driver that prints JSON rows and `results in DIR` (its summary.json); each row gets `users_launched`. */
+async function runDriver(cmd: string, args: string[], server: Server, what: string, abort: AbortSignal): Promise<Summary[]> {
   // its own process group, so that an abort can end Tsung's Erlang VM too, not only the Python driver
-  const child = spawn(path.join(kit, 'run.sh'), args, { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
   const kill = () => {
     try {
       process.kill(-child.pid!, 'SIGTERM');
@@ -59,7 +76,7 @@ export async function runKit(kit: string, server: Server, scenarios: string, acc
     else child.once('exit', (c) => resolve(c));
   });
   abort.removeEventListener('abort', kill);
-  if (code !== 0) throw new Error(`kit exited with ${code} (${server.name}: ${scenarios})`);
+  if (code !== 0) throw new Error(`${path.basename(cmd === 'python3' ? args[0]! : cmd)} exited with ${code} (${server.name}: ${what})`);
   const file = resultsDir && path.join(resultsDir, 'summary.json');
   if (!resultsDir || !file || !existsSync(file)) return echoed;
   const rows = JSON.parse(readFileSync(file, 'utf8')) as Summary[];
@@ -93,7 +110,7 @@ function brief(r: Summary): string {
   const errors = errorCount(r);
   const parts = Object.entries(r)
     .filter(([k, v]) => k !== 'scenario' && k !== 'errors' && typeof v === 'number')
-    .filter(([k]) => /ok|per_s|p50|p99|registered|delivered$|kb_per_session|idle_cpu|secs/.test(k))
+    .filter(([k]) => /ok|per_s|p50|p99|registered|delivered$|kb_per_session|idle_cpu|secs|joined|fanout/.test(k))
     .map(([k, v]) => `${k}=${v}`);
   return `${r.scenario}: ${parts.join(' ')}${errors ? ` errors=${JSON.stringify(r.errors)}` : ''}`;
 }

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 
 export type ServerName = 'troupe' | 'ejabberd';
-export const SCENARIOS = ['login', 'login_tls', 'chat', 'roster'] as const;
+export const SCENARIOS = ['login', 'login_tls', 'chat', 'roster', 'muc'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface Options {
@@ -24,6 +24,10 @@ export interface Options {
   chatS: number;
   rosterUsers: number;
   rosterS: number;
+  /** MUC fan-out: occupants of the one room, groupchat msgs/s offered in all, seconds of sending */
+  mucUsers: number;
+  mucRate: number;
+  mucS: number;
   /** keep the temp dir (server data and logs) instead of deleting it; Tsung's raw output is always kept */
   keep: boolean;
 }
@@ -31,7 +35,7 @@ export interface Options {
 export const USAGE = `\
 usage: npm run bench -- [options]
 
-  --scenarios LIST   login,login_tls,chat,roster (default login,chat,roster)
+  --scenarios LIST   login,login_tls,chat,roster,muc (default login,chat,roster)
   --servers LIST     troupe,ejabberd (default both; ejabberd only when installed)
   --users N          login storm size and chat users (default 1000)
   --quick            small numbers, a smoke run of a minute or two
@@ -88,6 +92,9 @@ export function parseOptions(argv: string[]): Options {
     chatS: quick ? 4 : 15,
     rosterUsers: quick ? 20 : 200,
     rosterS: quick ? 4 : 20,
+    mucUsers: Math.min(users, 200),
+    mucRate: 50,
+    mucS: quick ? 8 : 12,
     keep: v.keep,
   };
 }

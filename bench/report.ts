@@ -81,6 +81,19 @@ const ROSTER: Metric[] = [
   errors,
 ];
 
+const MUC: Metric[] = [
+  launched,
+  key('joined', 'occupants joined', 'higher'),
+  key('fanout_pct', 'fan-out: deliveries % of sent × occupants', 'higher'),
+  key('deliveries_per_s_median', 'deliveries/s (median second)', 'higher'),
+  key('received_mb', 'MB received by the occupants (all stanzas)'),
+  key('join_ms_p99', 'join p99 ms', 'lower'),
+  key('lat_ms_p50', 'fan-out latency p50 ms', 'lower'),
+  key('lat_ms_p99', 'fan-out latency p99 ms', 'lower'),
+  key('server_cpu_pct', 'server CPU %', 'lower'),
+  errors,
+];
+
 function section(scenario: string, o: Options): { title: string; metrics: Metric[] } | undefined {
   if (scenario.startsWith('accounts')) return { title: `accounts: ${o.users} users`, metrics: ACCOUNTS };
   if (scenario === 'login') return { title: `login storm: ${o.users} users at ${o.loginRate}/s, no TLS`, metrics: LOGIN };
@@ -88,6 +101,8 @@ function section(scenario: string, o: Options): { title: string; metrics: Metric
   const chat = /^chat_(\d+)$/.exec(scenario);
   if (chat) return { title: `chat: ${o.chatUsers} users, ${chat[1]} msgs/s offered, ${o.chatS} s`, metrics: CHAT };
   if (scenario === 'roster') return { title: `roster writes: ${o.rosterUsers} users, closed loop, ${o.rosterS} s`, metrics: ROSTER };
+  const muc = /^muc_(\d+)$/.exec(scenario);
+  if (muc) return { title: `MUC: one room of ${muc[1]} occupants, ${o.mucRate} groupchat msgs/s offered, ${o.mucS} s`, metrics: MUC };
   return undefined;
 }
 

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { kitDir, runKit, type Summary } from './kit.js';
+import { kitDir, runKit, runMuc, type Summary } from './kit.js';
 import { parseOptions, type Options, type Scenario, type ServerName } from './options.js';
 import { failedStep, failedSteps, formatSteps, probeRegister, probeSession, type Step } from './probe.js';
 import { buildLines, runNotes, renderMarkdown, renderText } from './report.js';
@@ -110,7 +110,10 @@ async function main(): Promise<void> {
               const mb = await settle(server.pid);
               console.log(`${name}: settled at ${mb?.toFixed(1) ?? '?'} MB RSS`);
             }
-            const rows = await runKit(kit, server, scenario, 'none', o, path.join(runsDir, `r${rep}-${scenario}`), abort.signal);
+            const out = path.join(runsDir, `r${rep}-${scenario}`);
+            const rows = scenario === 'muc'
+              ? await runMuc(kit, root, server, o, out, abort.signal)
+              : await runKit(kit, server, scenario, 'none', o, out, abort.signal);
             (reps.get(name)![rep - 1] ??= []).push(...rows);
           } catch (err) {
             if (abort.signal.aborted) throw err;

@@ -88,6 +88,8 @@ tls: { cert: ${q(tls.cert)}, key: ${q(tls.key)} }
 auth: { password_format: plain }   # Tsung has no SCRAM: PLAIN against plain storage, as on ejabberd
 registration: open
 limits: { c2s_shaper: none, max_connections_per_ip: 0 }   # as the ejabberd run: no shaper, Tsung's users share one address
+modules:
+  mod_muc: { max_users: 1000 }   # the MUC scenario's room holds 200 users and the holder
 `;
 }
 
@@ -120,7 +122,7 @@ export async function startEjabberd(kitDir: string, dir: string, tls: { cert: st
   writeFileSync(pem, readFileSync(tls.cert, 'utf8') + readFileSync(tls.key, 'utf8'));
   const yml = readFileSync(path.join(kitDir, 'servers/ejabberd.yml'), 'utf8');
   if (!yml.includes(`port: ${EJABBERD_PORT}`)) throw new Error(`the kit's ejabberd.yml no longer listens on ${EJABBERD_PORT}`);
-  writeFileSync(path.join(dir, 'ejabberd.yml'), yml.replace(/^([ \t]*-[ \t]*)"[^"\n]*\.pem"/m, `$1${JSON.stringify(pem)}`));
+  writeFileSync(path.join(dir, 'ejabberd.yml'), withMuc(yml.replace(/^([ \t]*-[ \t]*)"[^"\n]*\.pem"/m, `$1${JSON.stringify(pem)}`)));
   copyFileSync(path.join(kitDir, 'servers/ejabberdctl.cfg'), path.join(dir, 'ejabberdctl.cfg'));
   execFileSync('chown', ['-R', 'ejabberd:', dir]);
   chmodSync(path.dirname(dir), 0o755); // our mkdtemp dir is 0700: let user ejabberd through
@@ -132,6 +134,17 @@ export async function startEjabberd(kitDir: string, dir: string, tls: { cert: st
   const pid = listenerPid(EJABBERD_PORT);
   if (pid === undefined) throw new Error(`ejabberd: no PID owns port ${EJABBERD_PORT}`);
   return handle('ejabberd', EJABBERD_PORT, child, pid, logFile);
+}
+
+/** The kit's ejabberd.yml has no MUC: the MUC scenario's service, rooms of up to 1000 occupants, as Troupe's. */
+function withMuc(yml: string): string {
+  if (!/^modules:$/m.test(yml)) throw new Error("the kit's ejabberd.yml has no modules: section");
+  return yml.replace(/^modules:$/m, `modules:
+  mod_muc:
+    hosts: ["conference.${DOMAIN}"]
+    max_users: 1000
+    default_room_options:
+      max_users: 1000`);
 }
 
 function handle(name: ServerName, port: number, child: ChildProcess, pid: number, logFile: string): Server {

@@ -17,6 +17,8 @@ import { modLast } from './mod_last.js';
 import { modMam } from './mod_mam.js';
 import { modCarboncopy } from './mod_carboncopy.js';
 import { modClientState } from './mod_client_state.js';
+import { modPep } from './mod_pep.js';
+import { modHttpUpload } from './mod_http_upload.js';
 import { modMuc } from './mod_muc.js';
 
 export const MODULES: readonly ModuleSpec<any>[] = [
@@ -35,6 +37,8 @@ export const MODULES: readonly ModuleSpec<any>[] = [
   modCarboncopy,
   modClientState,
   modMam,
+  modPep,
+  modHttpUpload,
   modMuc,
 ];
 

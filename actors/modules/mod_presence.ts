@@ -29,7 +29,8 @@ function stamped(presence: Element, from: Jid, to: Jid): Element {
 
 const unavailable = (from: Jid, to: Jid): Element => createElement('presence', { type: 'unavailable', from: from.toString(), to: to.toString() });
 
-async function subscriptionLists(ctx: ModuleContext, user: Jid): Promise<{ from: Jid[]; to: Jid[] }> {
+/** The user's contacts by subscription direction (`roster_get_subscription_lists`), as JIDs. */
+export async function subscriptionLists(ctx: ModuleContext, user: Jid): Promise<{ from: Jid[]; to: Jid[] }> {
   const lists = await ctx.node.hooks.runFold<SubscriptionLists>('roster_get_subscription_lists', user.domain, { from: [], to: [] }, user.bare());
   const parse = (jids: string[]): Jid[] => jids.map(tryParseJid).filter((j): j is Jid => j !== null);
   return lists === STOP ? { from: [], to: [] } : { from: parse(lists.from), to: parse(lists.to) };

@@ -48,7 +48,10 @@ async function getFragments(p: Private, iq: Iq, fragments: Fragment[]): Promise<
 async function setFragments(p: Private, iq: Iq, fragments: Fragment[]): Promise<IqAnswer> {
   const rows = fragments.map((f) => ({ name: f.name, ns: f.ns, xml: f.el.toString() }));
   const stored = await p.store.set(iq.to.local, iq.to.domain, rows, p.opts.max_private_size);
-  return stored ? null : stanzaError('policy-violation', `private storage is limited to ${p.opts.max_private_size} bytes per account`);
+  if (!stored) return stanzaError('policy-violation', `private storage is limited to ${p.opts.max_private_size} bytes per account`);
+  // `private_set` (user, host, fragments): mod_pep mirrors XEP-0048 bookmarks to PEP (XEP-0411).
+  await p.ctx.node.hooks.run('private_set', iq.to.domain, iq.to.local, iq.to.domain, rows);
+  return null;
 }
 
 const options = z.strictObject({

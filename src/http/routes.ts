@@ -10,8 +10,10 @@ import type { Duplex } from 'node:stream';
 export type Access = 'public' | 'observer';
 
 export interface HttpRoute {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
+  /** The exact path, or with `prefix` every path under it (`/upload/` for file upload slots). */
   path: string;
+  prefix?: boolean;
   access: Access;
   handle(req: IncomingMessage, res: ServerResponse, url: URL): void | Promise<void>;
 }
@@ -33,7 +35,7 @@ export class RouteTable {
 
   /** The route for `method path`; 404 for an unknown path, 405 (with Allow) for a known path and another method. */
   match(method: string | undefined, path: string): Match {
-    const onPath = this.routes.filter((r) => r.path === path);
+    const onPath = this.routes.filter((r) => (r.prefix ? path.startsWith(r.path) : r.path === path));
     if (onPath.length === 0) return { status: 404 };
     const wanted = method === 'HEAD' ? 'GET' : method;
     const route = onPath.find((r) => r.method === wanted);

@@ -41,6 +41,8 @@ export interface StanzaError {
   text?: string;
   /** xml:lang of `text`. */
   lang?: string;
+  /** RFC 6120 §8.3.2: an application-specific condition (e.g. XEP-0060 `<precondition-not-met/>`), after the defined one. */
+  app?: Element;
 }
 
 const TYPES: ReadonlySet<string> = new Set(['auth', 'cancel', 'continue', 'modify', 'wait']);
@@ -50,6 +52,11 @@ export function stanzaError(condition: StanzaErrorCondition, text?: string): Sta
   const err: StanzaError = { type: DEFAULT_TYPE[condition], condition };
   if (text !== undefined) err.text = text;
   return err;
+}
+
+/** A StanzaError with an application-specific condition element (RFC 6120 §8.3.2). */
+export function appError(condition: StanzaErrorCondition, app: Element, text?: string): StanzaError {
+  return { ...stanzaError(condition, text), app };
 }
 
 /** True for StanzaError values (as opposed to, e.g., an ltx Element returned by an IQ handler). */
@@ -88,6 +95,7 @@ export function errorReply(stanza: Element, err: StanzaError): Element | null {
     if (err.lang) attrs['xml:lang'] = err.lang;
     error.c('text', attrs).t(err.text);
   }
+  if (err.app) error.cnode(clone(err.app));
   return reply;
 }
 

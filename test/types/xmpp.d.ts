@@ -15,6 +15,7 @@ declare module '@xmpp/client' {
     status: string;
     socket: { socket?: import('node:net').Socket; end(): void } | null;
     iqCaller: { request(el: Element, timeout?: number): Promise<Element> };
+    iqCallee: { get(ns: string, name: string, handler: (ctx: { stanza: Element; element: Element }) => Element | boolean): void };
   }
   export function client(options: Record<string, unknown>): Client;
   export function xml(name: string, attrs?: Record<string, string | undefined> | null, ...children: (Element | string | null)[]): Element;
