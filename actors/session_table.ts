@@ -13,6 +13,8 @@ export interface Session {
   readonly jid: Jid;
   readonly pid: Process;
   readonly since: number;
+  /** The cluster node holding it (issue #9); absent: this node. */
+  readonly node?: string;
   /** null until the first available presence; negative priority = not for bare-JID messages. */
   priority: number | null;
   presence: Element | null;
@@ -21,8 +23,9 @@ export interface Session {
 export type SessionListener = (session: Session, reason: ExitReason) => void;
 
 export class SessionTable implements OwnedTable {
-  private readonly users = new Map<string, Map<string, Session>>();
-  private readonly byPid = new Map<Process, Session>();
+  protected readonly users = new Map<string, Map<string, Session>>();
+  /** This node's sessions only (a cluster's remote ones are in `users` alone). */
+  protected readonly byPid = new Map<Process, Session>();
   /** The sm IQ table lives beside the sessions: both are kept by the `sm` actor. */
   readonly iq = new IqTable();
 

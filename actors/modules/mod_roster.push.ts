@@ -54,7 +54,8 @@ let pushes = 0;
 /** `mod_roster:push_item`: the item (or its removal) to every interested resource of `user`, with the roster version. */
 export function pushItem(r: Roster, user: Jid, item: Element, version: number): void {
   for (const session of r.ctx.node.sessions.resources(user)) {
-    if (!interested.has(session.pid)) continue;
+    // Another node's session (issue #9): its interest is known there, so it always gets the push.
+    if (session.node === undefined && !interested.has(session.pid)) continue;
     const attrs: Record<string, string> = { type: 'set', id: `push${(++pushes).toString(36)}`, from: user.bareString(), to: session.jid.toString() };
     const query = rosterQuery([item], r.opts.versioning ? String(version) : undefined);
     deliver(session, user, session.jid, createElement('iq', attrs, query));
