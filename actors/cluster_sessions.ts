@@ -12,13 +12,13 @@ import { parseJid, type Jid } from '../src/jid.js';
 import { log } from '../src/log.js';
 import { encodeCast, type SessionEntry, type SessionEvent } from '../src/cluster/wire.js';
 import type { RedisSessions } from '../src/cluster/redis_sessions.js';
-import { SessionTable, type Session, type SessionListener } from './session_table.js';
+import { SessionTable, type Session, type SessionInfoValue, type SessionListener } from './session_table.js';
 
 /** A cast that found nobody on the other side (its node is gone): the cluster actor re-routes it. */
 export type UndeliveredListener = (session: Session, msg: Record<string, unknown>) => void;
 
 const entryOf = (s: Session, node: string): SessionEntry =>
-  ({ node, since: s.since, priority: s.priority, presence: s.presence?.toString() ?? null });
+  ({ node, since: s.since, priority: s.priority, presence: s.presence?.toString() ?? null, info: s.info });
 
 export class ClusterSessionTable extends SessionTable {
   /** The other nodes' sessions, by full JID. */
@@ -48,6 +48,15 @@ export class ClusterSessionTable extends SessionTable {
 
   override setPresence(pid: Process, priority: number | null, presence: Element | null): void {
     super.setPresence(pid, priority, presence);
+    this.publish(pid);
+  }
+
+  override setInfo(pid: Process, key: string, value: SessionInfoValue | undefined): void {
+    super.setInfo(pid, key, value);
+    this.publish(pid);
+  }
+
+  private publish(pid: Process): void {
     const session = this.byPid.get(pid);
     if (session) this.redis.update(session.jid, entryOf(session, this.redis.node));
   }
@@ -85,14 +94,14 @@ export class ClusterSessionTable extends SessionTable {
     }
     const presence = event.entry.presence === null ? null : parse(event.entry.presence);
     if (current?.node === node) {
-      current.priority = event.entry.priority;
-      current.presence = presence;
+      Object.assign(current, { priority: event.entry.priority, presence, info: event.entry.info });
       return;
     }
     // Our session (or another node's) lost the resource to `node`; ours is told by Redis (`replaced`).
     if (current?.node !== undefined) this.forgetRemote(current);
     else if (current) this.byPid.delete(current.pid);
-    this.addRemote({ jid, node, pid: this.proxy(jid, node), since: event.entry.since, priority: event.entry.priority, presence });
+    const { since, priority, info } = event.entry;
+    this.addRemote({ jid, node, pid: this.proxy(jid, node), since, priority, presence, info });
   }
 
   /** Drops one remote session that turned out to be unreachable. */

@@ -18,7 +18,14 @@ export interface Session {
   /** null until the first available presence; negative priority = not for bare-JID messages. */
   priority: number | null;
   presence: Element | null;
+  /**
+   * What modules note about the session (ejabberd_sm's session info: `roster_requested`,
+   * `carboncopy`, …). Set through {@link SessionTable.setInfo}, so a cluster sees it too.
+   */
+  readonly info: Record<string, SessionInfoValue>;
 }
+
+export type SessionInfoValue = string | number | boolean;
 
 export type SessionListener = (session: Session, reason: ExitReason) => void;
 
@@ -38,7 +45,7 @@ export class SessionTable implements OwnedTable {
     if (!resources) this.users.set(bare, (resources = new Map()));
     const previous = resources.get(jid.resource);
     if (previous) this.byPid.delete(previous.pid);
-    const session: Session = { jid, pid, since: Date.now(), priority: null, presence: null };
+    const session: Session = { jid, pid, since: Date.now(), priority: null, presence: null, info: {} };
     resources.set(jid.resource, session);
     this.byPid.set(pid, session);
     return previous;
@@ -60,6 +67,14 @@ export class SessionTable implements OwnedTable {
     if (!session) return;
     session.priority = priority;
     session.presence = presence;
+  }
+
+  /** `ejabberd_sm:set_user_info` (undefined: `del_user_info`) on this node's session of `pid`. */
+  setInfo(pid: Process, key: string, value: SessionInfoValue | undefined): void {
+    const session = this.byPid.get(pid);
+    if (!session) return;
+    if (value === undefined) delete session.info[key];
+    else session.info[key] = value;
   }
 
   get(jid: Jid): Session | undefined {

@@ -31,6 +31,7 @@ export interface SessionEntry {
   priority: number | null;
   /** The last available presence, as XML. */
   presence: string | null;
+  info: Record<string, string | number | boolean>;
 }
 
 /** A change to the session table, published by the node that made it. */

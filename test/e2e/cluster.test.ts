@@ -14,8 +14,9 @@ import { cp, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, type TestServer } from '../support/server.js';
-import { rawSession, xml } from '../support/xmpp.js';
-import { approveSubscription, isPresence, isPush, login, online, pushedItem, register, rosterGet, rosterSet } from '../support/im.js';
+import { rawSession, xml, type TestClient } from '../support/xmpp.js';
+import type { Element } from 'ltx';
+import { approveSubscription, iq, isPresence, isPush, login, online, pushedItem, register, rosterGet, rosterSet } from '../support/im.js';
 import { REDIS_MISSING, startRedis, type TestRedis } from '../support/redis.js';
 import { eventually } from '../support/worker.js';
 import type { ClusterNodeStatus } from '../../src/control/protocol.js';
@@ -50,8 +51,21 @@ async function connectedUsers(node: TestServer): Promise<string[]> {
   return JSON.parse(r.stdout) as string[];
 }
 
+const NS_CARBONS = 'urn:xmpp:carbons:2';
+const carried = (el: Element, dir: 'sent' | 'received'): Element | undefined =>
+  el.getChild(dir, NS_CARBONS)?.getChild('forwarded', 'urn:xmpp:forward:0')?.getChild('message');
 const chat = (to: string, body: string) => xml('message', { to, type: 'chat' }, xml('body', {}, body));
 const isChat = (body: string) => (el: { name: string; getChildText(n: string): string | null }) => el.name === 'message' && el.getChildText('body') === body;
+
+/**
+ * A message from `from` to `to` on the other node: it travels after every session change
+ * `from`'s node published before it (one Redis connection), so `to`'s node has seen them.
+ */
+async function inOrder(from: TestClient, to: TestClient, toJid: string): Promise<void> {
+  const body = `sync ${Math.random()}`;
+  await from.xmpp.send(chat(toJid, body));
+  await to.next(isChat(body));
+}
 
 before(async () => {
   if (REDIS_MISSING) return;
@@ -110,11 +124,34 @@ test("a roster set on node 1 is pushed to the same user's resource on node 2", {
   const phone = await login(n2, 'alice', 'phone');
   await rosterGet(desk);
   await rosterGet(phone);
+  await inOrder(phone, desk, 'alice@localhost/desk');
   await rosterSet(desk, { jid: 'carol@localhost', name: 'Carol' });
   const push = await phone.next(isPush('carol@localhost'));
   assert.equal(push.attrs.to, 'alice@localhost/phone');
   assert.equal(pushedItem(push).attrs.name, 'Carol');
   await Promise.all([desk.stop(), phone.stop()]);
+});
+
+test('carbons across nodes: what alice sends and receives on node 1 is copied to her resource on node 2', { skip }, async () => {
+  const desk = await login(n1, 'alice', 'desk');
+  const phone = await login(n2, 'alice', 'phone');
+  const bob = await online(n2, 'bob', 'carbons');
+  for (const c of [desk, phone]) {
+    await c.xmpp.send(xml('presence'));
+    await iq(c, 'set', xml('enable', { xmlns: NS_CARBONS }));
+  }
+  await inOrder(phone, desk, 'alice@localhost/desk');
+  await desk.xmpp.send(chat('bob@localhost/carbons', 'sent from the desk'));
+  await bob.next(isChat('sent from the desk'));
+  const sent = await phone.next((el) => el.getChild('sent', NS_CARBONS) !== undefined);
+  assert.equal(sent.attrs.to, 'alice@localhost/phone');
+  assert.equal(carried(sent, 'sent')?.getChildText('body'), 'sent from the desk');
+
+  await bob.xmpp.send(chat('alice@localhost/desk', 'to the desk'));
+  await desk.next(isChat('to the desk'));
+  const received = await phone.next((el) => el.getChild('received', NS_CARBONS) !== undefined);
+  assert.equal(carried(received, 'received')?.getChildText('body'), 'to the desk');
+  await Promise.all([desk.stop(), phone.stop(), bob.stop()]);
 });
 
 test('a resource is taken cluster-wide: the session on node 1 gets <conflict/>', { skip }, async () => {
