@@ -25,7 +25,13 @@ const CHUNK = 1000;
 /** `ENOENT: no such file or directory, open '/x'` → `no such file or directory` (the caller names the file). */
 const fsMessage = (error: unknown): string => (error as Error).message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
 
+/** These verbs dump and load LevelDB; a PostgreSQL database is backed up with its own tools. */
+function requireLevelDb(node: Node): void {
+  if (node.config.storage !== 'leveldb') throw new Error('backup and restore cover storage: leveldb; with storage: postgres use pg_dump and pg_restore');
+}
+
 export async function backup(node: Node, [fileArg]: string[]): Promise<BackupResult> {
+  requireLevelDb(node);
   const file = path.resolve(fileArg!);
   const tmp = `${file}.tmp`;
   const db = node.storage.db;
@@ -81,6 +87,7 @@ async function readBackup(file: string): Promise<{ header: BackupHeader; entries
 }
 
 export async function restore(node: Node, [fileArg]: string[]): Promise<BackupResult> {
+  requireLevelDb(node);
   const file = path.resolve(fileArg!);
   const { header, entries } = await readBackup(file);
   const modules = await runningModules();

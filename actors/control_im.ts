@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import { createElement } from 'ltx';
 import type { Node } from './node.js';
 import { route } from './router.js';
-import { levelRosterStore } from './modules/mod_roster.level.js';
 import type { RosterItem } from '../src/roster/item.js';
 import type { RosterListItem } from '../src/control/protocol.js';
 import { existingAccount, validJid } from './control_args.js';
@@ -41,6 +40,6 @@ const listItem = (item: RosterItem): RosterListItem => ({
 /** The items the user sees in a roster get (pending inbound requests from strangers are not items yet). */
 export async function rosterList(node: Node, [userArg, hostArg]: string[]): Promise<RosterListItem[]> {
   const { user, host } = await existingAccount(node, userArg!, hostArg!);
-  const { items } = await levelRosterStore(node.storage).read(user, host);
+  const { items } = await node.stores.roster().read(user, host);
   return items.filter((i) => i.listed).map(listItem);
 }

@@ -17,7 +17,7 @@ import { defaultNodeName } from '../src/cluster/node_name.js';
 import { StorageHolder } from './storage.js';
 import type { LocalContext } from './local.js';
 import { Accounts } from '../src/auth/accounts.js';
-import { levelPasswdStore } from '../src/storage/passwd.js';
+import { storesFor, type Stores } from './stores.js';
 
 export interface Node extends LocalContext {
   readonly config: Config;
@@ -25,6 +25,8 @@ export interface Node extends LocalContext {
   /** One context for STARTTLS and direct TLS alike. */
   readonly secureContext: SecureContext;
   readonly storage: StorageHolder;
+  /** Every module's store, on the configured backend (`storage: leveldb | postgres`). */
+  readonly stores: Stores;
   readonly accounts: Accounts;
   readonly startedAt: number;
   /** The config file the node was started with (`troupectl reload` reads it again); none: the defaults. */
@@ -42,7 +44,8 @@ export function createNode(config: Config, tls: TlsMaterial, configPath?: string
     : null;
   const sessions = cluster ?? new SessionTable(onClose);
   const storage = new StorageHolder();
-  const accounts = new Accounts(() => levelPasswdStore(storage.db), {
+  const stores = storesFor(config.storage, storage);
+  const accounts = new Accounts(() => stores.passwd(), {
     passwordFormat: config.auth.password_format,
     scramIterations: config.auth.scram_iterations,
   });
@@ -57,6 +60,7 @@ export function createNode(config: Config, tls: TlsMaterial, configPath?: string
     localIq: new IqTable(),
     hosts: config.hosts,
     storage,
+    stores,
     startedAt: Date.now(),
     configPath,
     cluster,

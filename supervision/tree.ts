@@ -23,7 +23,7 @@ const NODE_FLAGS = { strategy: 'one_for_one', intensity: 10, period: 1 } as cons
 export function troupeTree(node: Node): SupervisorArgs {
   const children: ChildSpec[] = [
     { id: 'hooks', start: (sup) => startKeeper('hooks', node.hooks, sup) },
-    { id: 'storage', start: (sup) => startStorage(node.storage, node.config.data_dir, sup) },
+    { id: 'storage', start: (sup) => startStorage(node.storage, node.config, sup) },
     { id: 'router', start: (sup) => startKeeper('router', node.routes, sup) },
     { id: 'local', start: (sup) => startLocal(node, sup) },
     { id: 'sm', start: (sup) => startKeeper('sm', node.sessions, sup) },

@@ -19,7 +19,6 @@ import { route } from '../router.js';
 import { deliver } from '../sm.js';
 import type { Session } from '../session_table.js';
 import type { JidInfo } from './mod_roster.js';
-import { levelBlockingStore } from './mod_blocking.level.js';
 import { BlockLists, type Blocklist } from './mod_blocking.lists.js';
 import { incoming, offlineMessage, outgoing, presenceToUser, privacyCheck, type Blocking } from './mod_blocking.filter.js';
 
@@ -128,7 +127,7 @@ export const modBlocking: ModuleSpec<BlockingOptions> = {
   options,
   defaultEnabled: true,
   start(ctx, opts) {
-    const b: Blocking = { ctx, lists: new BlockLists(levelBlockingStore(ctx.node.storage), ctx.node.sessions), answered: new WeakSet() };
+    const b: Blocking = { ctx, lists: new BlockLists(ctx.node.stores.blocking(), ctx.node.sessions), answered: new WeakSet() };
     return [
       { iq: 'sm', ns: NS_BLOCKING, handler: (iq: Iq) => processIq(b, opts, iq) },
       { hook: 'user_send_packet', callback: (stanza: Element, user: Jid, to: Jid) => outgoing(b, stanza, user, to), priority: 10 },

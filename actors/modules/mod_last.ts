@@ -19,7 +19,6 @@ import type { Iq, IqAnswer } from '../iq_handler.js';
 import { STOP } from '../hooks.js';
 import type { Session } from '../session_table.js';
 import type { JidInfo } from './mod_roster.js';
-import { levelLastStore } from './mod_last.level.js';
 import type { LastStore } from './mod_last.store.js';
 
 /** XEP-0012 */
@@ -86,7 +85,7 @@ export const modLast: ModuleSpec<Record<string, never>> = {
   options: z.strictObject({}),
   defaultEnabled: true,
   start(ctx) {
-    const l: Last = { ctx, store: levelLastStore(ctx.node.storage) };
+    const l: Last = { ctx, store: ctx.node.stores.last() };
     return [
       { iq: 'local', ns: NS_LAST, handler: (iq: Iq) => processLocalIq(l, iq), disc: 'no_queue' },
       { iq: 'sm', ns: NS_LAST, handler: (iq: Iq) => processSmIq(l, iq) },

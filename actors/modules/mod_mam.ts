@@ -25,7 +25,6 @@ import { childLog } from '../../src/log.js';
 import { NS_MAM, NS_MAM_EXTENDED, NS_SID } from '../../src/mam/ns.js';
 import type { ModuleSpec } from '../gen_mod.js';
 import type { Iq } from '../iq_handler.js';
-import { levelMamStore } from './mod_mam.level.js';
 import { archiveIncoming, archiveOutgoing, DAY_MS, removeUser, retentionCutoff, stripOwnStanzaId, type Mam, type MamOptions } from './mod_mam.archive.js';
 import { processMamIq } from './mod_mam.query.js';
 
@@ -69,7 +68,7 @@ export const modMam: ModuleSpec<MamOptions> = {
   options,
   defaultEnabled: true,
   start(ctx, opts) {
-    const m: Mam = { ctx, opts, store: levelMamStore(ctx.node.storage), prefsCache: new Map() };
+    const m: Mam = { ctx, opts, store: ctx.node.stores.mam(), prefsCache: new Map() };
     if (opts.retention_days > 0) startSweeper(m);
     return [
       { iq: 'sm', ns: NS_MAM, handler: (iq: Iq) => processMamIq(m, iq) },

@@ -12,7 +12,6 @@ import { tryParseJid, type Jid } from '../../src/jid.js';
 import { childLog } from '../../src/log.js';
 import type { ModuleContext, ModuleSpec } from '../gen_mod.js';
 import { deliver } from '../sm.js';
-import { levelOfflineStore } from './mod_offline.level.js';
 import type { OfflineStore } from './mod_offline.store.js';
 
 /** XEP-0203 */
@@ -79,7 +78,7 @@ export const modOffline: ModuleSpec<OfflineOptions> = {
   options,
   defaultEnabled: true,
   start(ctx, opts) {
-    const o: Offline = { ctx, opts, store: levelOfflineStore(ctx.node.storage, { sync: opts.sync_writes }) };
+    const o: Offline = { ctx, opts, store: ctx.node.stores.offline({ sync: opts.sync_writes }) };
     return [
       { hook: 'offline_message_hook', callback: (acc: boolean, from: Jid, to: Jid, stanza: Element) => storeOfflineMessage(o, acc, from, to, stanza) },
       { hook: 'user_presence_broadcast', callback: (user: Jid, _p: Element, initial: boolean) => resendOfflineMessages(o, user, initial), priority: 70 },

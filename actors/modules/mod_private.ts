@@ -11,7 +11,6 @@ import { stanzaError } from '../../src/stanza/error.js';
 import { NS_PRIVATE, queryFragments, type Fragment } from '../../src/private/fragments.js';
 import type { ModuleContext, ModuleSpec } from '../gen_mod.js';
 import type { Iq, IqAnswer } from '../iq_handler.js';
-import { levelPrivateStore } from './mod_private.level.js';
 import type { PrivateStore } from './mod_private.store.js';
 
 export interface PrivateOptions {
@@ -62,7 +61,7 @@ export const modPrivate: ModuleSpec<PrivateOptions> = {
   options,
   defaultEnabled: true,
   start(ctx, opts) {
-    const p: Private = { ctx, opts, store: levelPrivateStore(ctx.node.storage) };
+    const p: Private = { ctx, opts, store: ctx.node.stores.private() };
     return [
       { iq: 'sm', ns: NS_PRIVATE, handler: (iq: Iq) => processIq(p, iq) },
       { hook: 'remove_user', callback: (user: string, host: string) => p.store.removeUser(user, host) },

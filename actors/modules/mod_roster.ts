@@ -15,7 +15,6 @@ import { hasFrom, hasTo, type Subscription } from '../../src/roster/subscription
 import type { ModuleSpec } from '../gen_mod.js';
 import type { Iq, IqAnswer } from '../iq_handler.js';
 import { STOP } from '../hooks.js';
-import { levelRosterStore } from './mod_roster.level.js';
 import { pushItem, ROSTER_REQUESTED, updateItem, type Roster, type RosterOptions } from './mod_roster.push.js';
 import { inSubscription, outSubscription, resendSubscriptionRequests, sendUnsubscribingPresence } from './mod_roster.subscription.js';
 
@@ -128,7 +127,7 @@ export const modRoster: ModuleSpec<RosterOptions> = {
   options,
   defaultEnabled: true,
   start(ctx, opts) {
-    const r: Roster = { ctx, opts, store: levelRosterStore(ctx.node.storage, { sync: opts.sync_writes }) };
+    const r: Roster = { ctx, opts, store: ctx.node.stores.roster({ sync: opts.sync_writes }) };
     const features = (): Element[] => [
       ...(opts.versioning ? [createElement('ver', { xmlns: NS_ROSTERVER })] : []),
       ...(opts.pre_approval ? [createElement('sub', { xmlns: NS_PRE_APPROVAL })] : []),

@@ -15,7 +15,6 @@ import type { ModuleContext, ModuleSpec } from '../gen_mod.js';
 import type { Iq, IqAnswer } from '../iq_handler.js';
 import type { Session } from '../session_table.js';
 import { KeyedLock } from './keyed_lock.js';
-import { levelVcardStore } from './mod_vcard.level.js';
 import type { VcardStore } from './mod_vcard.store.js';
 
 export interface VcardOptions {
@@ -107,7 +106,7 @@ export const modVcard: ModuleSpec<VcardOptions> = {
   options,
   defaultEnabled: true,
   start(ctx, opts) {
-    const v: Vcard = { ctx, opts, store: levelVcardStore(ctx.node.storage), hashes: new Map(), lock: new KeyedLock() };
+    const v: Vcard = { ctx, opts, store: ctx.node.stores.vcard(), hashes: new Map(), lock: new KeyedLock() };
     return [
       { iq: 'sm', ns: NS_VCARD, handler: (iq: Iq) => processIq(v, iq) },
       { hook: 'user_send_packet', callback: (stanza: Element, user: Jid) => stampAvatar(v, stanza, user), priority: 40 },

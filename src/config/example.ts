@@ -11,6 +11,11 @@ hosts: [localhost]
 # Storage (LevelDB) and the generated certificate; relative to this file.
 data_dir: ./data
 
+# Module storage and accounts: leveldb (in data_dir) | postgres (shared by a cluster's nodes;
+# then postgres_url: postgresql://USER:PASSWORD@HOST/DATABASE is required).
+storage: leveldb
+postgres_url: null
+
 # trace | debug | info | warn | error | fatal
 loglevel: info
 

@@ -40,6 +40,10 @@ export const configSchema = z.strictObject({
     .refine((hs) => new Set(hs).size === hs.length, { error: 'hosts must not repeat' })
     .default(['localhost']),
   data_dir: z.string().min(1).default('./data'),
+  // Module storage and accounts (issue #9): embedded LevelDB in data_dir, or a PostgreSQL
+  // database that several nodes share (postgres_url: a libpq URL, e.g. postgresql://u:p@host/db).
+  storage: z.enum(['leveldb', 'postgres']).default('leveldb'),
+  postgres_url: z.string().min(1).nullable().default(null),
   loglevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
   listen: z
     .strictObject({
@@ -112,6 +116,9 @@ export const configSchema = z.strictObject({
       ),
     )
     .default({}),
+}).refine((c) => c.storage !== 'postgres' || c.postgres_url !== null, {
+  error: 'storage: postgres needs postgres_url (e.g. postgresql://troupe:secret@localhost/troupe)',
+  path: ['postgres_url'],
 });
 
 /** The validated configuration; disabled listeners are `null`. */

@@ -111,6 +111,13 @@ test('tls cert and key come together', () => {
   assert.match(problems('tls: { key: /k.pem }')[0]!, /^tls: cert and key must be given together/);
 });
 
+test('storage: leveldb by default; postgres needs postgres_url', () => {
+  assert.equal(configSchema.parse({}).storage, 'leveldb');
+  assert.match(problems('storage: postgres')[0]!, /^postgres_url: storage: postgres needs postgres_url/);
+  assert.match(problems('storage: mysql')[0]!, /^storage: /);
+  assert.equal(load('storage: postgres\npostgres_url: postgresql://troupe@db/troupe').postgres_url, 'postgresql://troupe@db/troupe');
+});
+
 test('modules: options objects, false, or empty', () => {
   assert.deepEqual(load('modules: { mod_ping: {}, mod_roster: { versioning: true }, mod_vcard: false, mod_disco: }').modules, {
     mod_ping: {},

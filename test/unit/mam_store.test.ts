@@ -1,82 +1,79 @@
 /**
- * mod_mam's LevelDB store: an archive in time order, one user's rows only, ranges and the
+ * mod_mam's store, on each backend: an archive in time order, one user's rows only, ranges and the
  * `with` match (XEP-0313 §4.1.1), preferences beside the archive but never in its range, removal
  * of everything in one batch, retention deleting only what is older than the cutoff.
  */
-import { useTempDb } from '../support/db.js';
+import { forEachBackend } from '../support/stores.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { table } from '../../src/storage/db.js';
 import { parseJid } from '../../src/jid.js';
 import { idTime, timeKey } from '../../src/mam/id.js';
-import { levelMamStore } from '../../actors/modules/mod_mam.level.js';
 import type { ArchiveEntry } from '../../actors/modules/mod_mam.store.js';
-
-const holder = useTempDb();
 
 const entry = (peer: string, body: string, out = false): ArchiveEntry => ({ peer, out, xml: `<message><body>${body}</body></message>` });
 
-test('append: ids grow in time order, also when appended concurrently; ranges and with', async () => {
-  const s = levelMamStore(holder);
-  const appended = await Promise.all(Array.from({ length: 30 }, (_, i) => s.append('juliet', 'localhost', entry(i % 2 ? 'romeo@montague.lit/orchard' : 'nurse@capulet.lit', `m${i}`))));
-  const ids = await s.ids('juliet', 'localhost', {});
-  assert.equal(ids.length, 30);
-  assert.deepEqual([...ids].sort(), ids, 'key order');
-  assert.deepEqual(new Set(ids), new Set(appended));
-  const got = await s.get('juliet', 'localhost', ids);
-  assert.equal(new Set(got.map((m) => m.xml)).size, 30);
-  assert.deepEqual(await s.ids('juliet', 'localhost', { gte: `${ids[4]}\0`, lt: ids[8] }), ids.slice(5, 8));
-  assert.equal((await s.ids('juliet', 'localhost', { with: parseJid('romeo@montague.lit') })).length, 15);
-  assert.equal((await s.ids('juliet', 'localhost', { with: parseJid('romeo@montague.lit/orchard') })).length, 15);
-  assert.equal((await s.ids('juliet', 'localhost', { with: parseJid('romeo@montague.lit/balcony') })).length, 0);
-  assert.equal((await s.ids('juliet', 'localhost', { with: parseJid('romeo@montague.li') })).length, 0, 'no prefix match');
-  assert.ok(await s.has('juliet', 'localhost', [ids[0] as string, ids[29] as string]));
-  assert.ok(!(await s.has('juliet', 'localhost', [ids[0] as string, 'nope'])));
-  assert.deepEqual(await s.bounds('juliet', 'localhost'), { first: ids[0], last: ids[29] });
-  assert.equal(await s.bounds('jul', 'localhost'), null, 'a user whose name prefixes another sees nothing of it');
-  assert.deepEqual(await s.ids('juliet', 'example.org', {}), []);
-});
+forEachBackend(({ stores, putArchived }) => {
+  test('append: ids grow in time order, also when appended concurrently; ranges and with', async () => {
+    const s = stores.mam();
+    const appended = await Promise.all(Array.from({ length: 30 }, (_, i) => s.append('juliet', 'localhost', entry(i % 2 ? 'romeo@montague.lit/orchard' : 'nurse@capulet.lit', `m${i}`))));
+    const ids = await s.ids('juliet', 'localhost', {});
+    assert.equal(ids.length, 30);
+    assert.deepEqual([...ids].sort(), ids, 'key order');
+    assert.deepEqual(new Set(ids), new Set(appended));
+    const got = await s.get('juliet', 'localhost', ids);
+    assert.equal(new Set(got.map((m) => m.xml)).size, 30);
+    assert.deepEqual(await s.ids('juliet', 'localhost', { gte: `${ids[4]}\0`, lt: ids[8] }), ids.slice(5, 8));
+    assert.equal((await s.ids('juliet', 'localhost', { with: parseJid('romeo@montague.lit') })).length, 15);
+    assert.equal((await s.ids('juliet', 'localhost', { with: parseJid('romeo@montague.lit/orchard') })).length, 15);
+    assert.equal((await s.ids('juliet', 'localhost', { with: parseJid('romeo@montague.lit/balcony') })).length, 0);
+    assert.equal((await s.ids('juliet', 'localhost', { with: parseJid('romeo@montague.li') })).length, 0, 'no prefix match');
+    assert.ok(await s.has('juliet', 'localhost', [ids[0] as string, ids[29] as string]));
+    assert.ok(!(await s.has('juliet', 'localhost', [ids[0] as string, 'nope'])));
+    assert.deepEqual(await s.bounds('juliet', 'localhost'), { first: ids[0], last: ids[29] });
+    assert.equal(await s.bounds('jul', 'localhost'), null, 'a user whose name prefixes another sees nothing of it');
+    assert.deepEqual(await s.ids('juliet', 'example.org', {}), []);
+  });
 
-test('a new store (a restart) still appends after the newest id, even if the clock is behind', async () => {
-  const s1 = levelMamStore(holder);
-  const future = (Date.now() + 3_600_000) * 1000;
-  await table<ArchiveEntry>(holder.db, 'mam').put(`localhost\0tybalt\0${timeKey(future)}aaaaaa`, entry('x@y', 'future'));
-  const s2 = levelMamStore(holder);
-  const id = await s2.append('tybalt', 'localhost', entry('x@y', 'now'));
-  assert.ok(idTime(id) > future);
-  assert.deepEqual((await s1.ids('tybalt', 'localhost', {})).at(-1), id);
-});
+  test('a new store (a restart) still appends after the newest id, even if the clock is behind', async () => {
+    const s1 = stores.mam();
+    const future = (Date.now() + 3_600_000) * 1000;
+    await putArchived('tybalt', 'localhost', `${timeKey(future)}aaaaaa`, entry('x@y', 'future'));
+    const s2 = stores.mam();
+    const id = await s2.append('tybalt', 'localhost', entry('x@y', 'now'));
+    assert.ok(idTime(id) > future);
+    assert.deepEqual((await s1.ids('tybalt', 'localhost', {})).at(-1), id);
+  });
 
-test('preferences sit beside the archive, outside its range; removeUser drops both', async () => {
-  const s = levelMamStore(holder);
-  await s.append('romeo', 'localhost', entry('juliet@capulet.lit', 'hi', true));
-  await s.setPrefs('romeo', 'localhost', { default: 'never', always: ['juliet@capulet.lit'], never: [] });
-  await s.append('romeo2', 'localhost', entry('juliet@capulet.lit', 'other user'));
-  assert.deepEqual(await s.prefs('romeo', 'localhost'), { default: 'never', always: ['juliet@capulet.lit'], never: [] });
-  assert.equal((await s.ids('romeo', 'localhost', {})).length, 1);
-  await s.removeUser('romeo', 'localhost');
-  assert.equal(await s.prefs('romeo', 'localhost'), undefined);
-  assert.deepEqual(await s.ids('romeo', 'localhost', {}), []);
-  assert.equal((await s.ids('romeo2', 'localhost', {})).length, 1, 'other users keep theirs');
-});
+  test('preferences sit beside the archive, outside its range; removeUser drops both', async () => {
+    const s = stores.mam();
+    await s.append('romeo', 'localhost', entry('juliet@capulet.lit', 'hi', true));
+    await s.setPrefs('romeo', 'localhost', { default: 'never', always: ['juliet@capulet.lit'], never: [] });
+    await s.append('romeo2', 'localhost', entry('juliet@capulet.lit', 'other user'));
+    assert.deepEqual(await s.prefs('romeo', 'localhost'), { default: 'never', always: ['juliet@capulet.lit'], never: [] });
+    assert.equal((await s.ids('romeo', 'localhost', {})).length, 1);
+    await s.removeUser('romeo', 'localhost');
+    assert.equal(await s.prefs('romeo', 'localhost'), undefined);
+    assert.deepEqual(await s.ids('romeo', 'localhost', {}), []);
+    assert.equal((await s.ids('romeo2', 'localhost', {})).length, 1, 'other users keep theirs');
+  });
 
-test('expire: deletes only messages older than the cutoff, of every user of that host', async () => {
-  const s = levelMamStore(holder);
-  const mam = table<ArchiveEntry>(holder.db, 'mam');
-  const now = Date.now() * 1000;
-  for (const user of ['old1', 'old2']) {
-    for (let i = 0; i < 3; i++) await mam.put(`localhost\0${user}\0${timeKey(now - 10_000_000_000 + i)}aaaaaa`, entry('x@y', 'old'));
-    await s.append(user, 'localhost', entry('x@y', 'new'));
-    await s.setPrefs(user, 'localhost', { default: 'always', always: [], never: [] });
-  }
-  await mam.put(`example.org\0old1\0${timeKey(now - 10_000_000_000)}aaaaaa`, entry('x@y', 'other host'));
-  const before = (await s.ids('juliet', 'localhost', {})).length;
-  const removed = await s.expire('localhost', now - 1_000_000);
-  assert.equal(removed, 6);
-  for (const user of ['old1', 'old2']) {
-    assert.equal((await s.ids(user, 'localhost', {})).length, 1);
-    assert.ok(await s.prefs(user, 'localhost'));
-  }
-  assert.equal((await s.ids('old1', 'example.org', {})).length, 1);
-  assert.equal((await s.ids('juliet', 'localhost', {})).length, before, 'recent archives untouched');
+  test('expire: deletes only messages older than the cutoff, of every user of that host', async () => {
+    const s = stores.mam();
+    const now = Date.now() * 1000;
+    for (const user of ['old1', 'old2']) {
+      for (let i = 0; i < 3; i++) await putArchived(user, 'localhost', `${timeKey(now - 10_000_000_000 + i)}aaaaaa`, entry('x@y', 'old'));
+      await s.append(user, 'localhost', entry('x@y', 'new'));
+      await s.setPrefs(user, 'localhost', { default: 'always', always: [], never: [] });
+    }
+    await putArchived('old1', 'example.org', `${timeKey(now - 10_000_000_000)}aaaaaa`, entry('x@y', 'other host'));
+    const before = (await s.ids('juliet', 'localhost', {})).length;
+    const removed = await s.expire('localhost', now - 1_000_000);
+    assert.equal(removed, 6);
+    for (const user of ['old1', 'old2']) {
+      assert.equal((await s.ids(user, 'localhost', {})).length, 1);
+      assert.ok(await s.prefs(user, 'localhost'));
+    }
+    assert.equal((await s.ids('old1', 'example.org', {})).length, 1);
+    assert.equal((await s.ids('juliet', 'localhost', {})).length, before, 'recent archives untouched');
+  });
 });

@@ -1,0 +1,58 @@
+/**
+ * The store tests run once per backend: `forEachBackend(body)` declares `body`'s tests in a
+ * suite per backend (LevelDB on a temp dir; PostgreSQL on a throwaway cluster, skipped with the
+ * reason when PostgreSQL is not installed), each with the backend's `Stores` as the node builds
+ * them.
+ */
+import { after, before, describe } from 'node:test';
+import { table, type Db } from '../../src/storage/db.js';
+import { closePg, openPg, type PgHandle } from '../../src/storage/pg/pool.js';
+import { levelStores, pgStores, type Stores } from '../../actors/stores.js';
+import type { ArchiveEntry } from '../../actors/modules/mod_mam.store.js';
+import { useTempDb } from './db.js';
+import { postgresSkip, startPostgres, type TestPostgres } from './postgres.js';
+
+export interface StoreBackend {
+  name: 'leveldb' | 'postgres';
+  stores: Stores;
+  /** Writes an archive row under an id of the test's choosing (ids from the past or the future). */
+  putArchived(user: string, host: string, id: string, entry: ArchiveEntry): Promise<void>;
+}
+
+/** A migrated PostgreSQL on a throwaway cluster for the file's tests: `holder.pg` once `before` has run. */
+export function useTempPg(): { pg: PgHandle } {
+  const holder = {} as { pg: PgHandle };
+  let server: TestPostgres | undefined;
+  before(async () => {
+    server = await startPostgres();
+    holder.pg = await openPg(server.url());
+  });
+  after(async () => {
+    if (holder.pg) await closePg(holder.pg);
+    await server?.stop();
+  });
+  return holder;
+}
+
+function leveldb(holder: { db: Db }): StoreBackend {
+  return {
+    name: 'leveldb',
+    stores: levelStores(holder),
+    putArchived: (user, host, id, entry) => table<ArchiveEntry>(holder.db, 'mam').put(`${host}\0${user}\0${id}`, entry),
+  };
+}
+
+function postgres(holder: { pg: PgHandle }): StoreBackend {
+  return {
+    name: 'postgres',
+    stores: pgStores(holder),
+    async putArchived(user, host, id, entry) {
+      await holder.pg.pool.query('INSERT INTO mam (host, username, id, peer, out, xml) VALUES ($1, $2, $3, $4, $5, $6)', [host, user, id, entry.peer, entry.out, entry.xml]);
+    },
+  };
+}
+
+export function forEachBackend(body: (backend: StoreBackend) => void): void {
+  describe('leveldb', () => body(leveldb(useTempDb())));
+  describe('postgres', { skip: postgresSkip }, () => body(postgres(useTempPg())));
+}
