@@ -79,13 +79,13 @@ const cluster: GenServer<State, { node: Node; table: ClusterSessionTable }> = {
         await resync(state, self);
         break;
       case 'tick':
-        await tick(state);
+        await tick(state, self);
         self.sendAfter(state.ttlMs / 3, { type: 'tick' } satisfies Info);
         break;
       case 'undelivered':
         await updateTable<ClusterSessionTable, void>('sm', self, (t) => t.dropRemote(info.jid, info.node));
         await redeliver(state, info.msg);
-        await reapDead(state);
+        await reapDead(state, self);
         break;
     }
     return noreply(state);
@@ -133,19 +133,24 @@ async function heartbeat(state: State): Promise<void> {
 }
 
 /** Every third of the TTL: stay alive, and reap whoever did not. Redis unreachable: retry next time. */
-async function tick(state: State): Promise<void> {
+async function tick(state: State, self: Process): Promise<void> {
   try {
     await heartbeat(state);
-    await reapDead(state);
+    await reapDead(state, self);
   } catch (err) {
     log.warn({ err: (err as Error).message }, 'cluster heartbeat failed');
   }
 }
 
-async function reapDead(state: State): Promise<void> {
+async function reapDead(state: State, self: Process): Promise<void> {
   for (const dead of await state.table.redis.deadNodes()) {
-    const reaped = await state.table.redis.reap(dead);
-    if (reaped >= 0) log.warn({ node: dead, sessions: reaped }, 'reaped a dead node');
+    const lost = await state.table.redis.reap(dead);
+    if (!lost) continue; // alive again
+    log.warn({ node: dead, sessions: lost.length }, 'reaped a dead node');
+    const sessions = await updateTable<ClusterSessionTable, Session[]>('sm', self, (t) => t.dropNode(dead, lost));
+    // As for any session that ends, once (only the reaper got them back): contacts get unavailable.
+    const reason = new Error(`node ${dead} is down`);
+    for (const session of sessions) await state.node.hooks.run('sm_remove_connection', session.jid.domain, session, reason);
   }
 }
 

@@ -11,11 +11,14 @@ import type { ExitReason } from '../supervision/exit_reason.js';
 import { parseJid, type Jid } from '../src/jid.js';
 import { log } from '../src/log.js';
 import { encodeCast, type SessionEntry, type SessionEvent } from '../src/cluster/wire.js';
-import type { RedisSessions } from '../src/cluster/redis_sessions.js';
+import type { RedisSessions, StoredSession } from '../src/cluster/redis_sessions.js';
 import { SessionTable, type Session, type SessionInfoValue, type SessionListener } from './session_table.js';
 
 /** A cast that found nobody on the other side (its node is gone): the cluster actor re-routes it. */
 export type UndeliveredListener = (session: Session, msg: Record<string, unknown>) => void;
+
+const remoteSession = (jid: Jid, e: SessionEntry, pid: Process): Session =>
+  ({ jid, pid, node: e.node, since: e.since, priority: e.priority, presence: e.presence === null ? null : parse(e.presence), info: e.info });
 
 const entryOf = (s: Session, node: string): SessionEntry =>
   ({ node, since: s.since, priority: s.priority, presence: s.presence?.toString() ?? null, info: s.info });
@@ -77,7 +80,7 @@ export class ClusterSessionTable extends SessionTable {
   }
 
   /** The replica starts again from a snapshot (start-up, or a subscriber that reconnected). */
-  loadSnapshot(entries: Array<{ jid: string; entry: SessionEntry }>): void {
+  loadSnapshot(entries: StoredSession[]): void {
     for (const session of [...this.remote.values()]) this.forgetRemote(session);
     for (const { jid, entry } of entries) this.applyEvent({ op: 'set', jid, entry });
   }
@@ -92,16 +95,28 @@ export class ClusterSessionTable extends SessionTable {
       if (current?.node === node) this.forgetRemote(current);
       return;
     }
-    const presence = event.entry.presence === null ? null : parse(event.entry.presence);
     if (current?.node === node) {
-      Object.assign(current, { priority: event.entry.priority, presence, info: event.entry.info });
+      const { priority, presence, info } = remoteSession(jid, event.entry, current.pid);
+      Object.assign(current, { priority, presence, info });
       return;
     }
     // Our session (or another node's) lost the resource to `node`; ours is told by Redis (`replaced`).
     if (current?.node !== undefined) this.forgetRemote(current);
     else if (current) this.byPid.delete(current.pid);
-    const { since, priority, info } = event.entry;
-    this.addRemote({ jid, node, pid: this.proxy(jid, node), since, priority, presence, info });
+    this.addRemote(remoteSession(jid, event.entry, this.proxy(jid, node)));
+  }
+
+  /**
+   * The sessions a dead node held, as Redis returned them when they were reaped: out of the
+   * replica, for `sm_remove_connection`. One the replica never had gets a pid of its own.
+   */
+  dropNode(node: string, lost: StoredSession[]): Session[] {
+    return lost.map(({ jid, entry }) => {
+      const current = this.remote.get(jid);
+      if (current?.node !== node) return remoteSession(parseJid(jid), entry, new Process(`lost ${jid} @${node}`));
+      this.forgetRemote(current);
+      return current;
+    });
   }
 
   /** Drops one remote session that turned out to be unreachable. */

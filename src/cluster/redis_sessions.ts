@@ -46,11 +46,13 @@ if old and cjson.decode(old).node == ARGV[2] then
 end`;
 
 /**
- * Removes every session of a node whose liveness key is gone (dead, or leaving); -1 if it is
- * alive again. Idempotent: every node may run it for the same dead node.
+ * Removes every session of a node whose liveness key is gone (dead, or leaving) and returns
+ * them (`jid, entry, jid, entry…`); false if it is alive again. Idempotent: every node may run
+ * it for the same dead node, and only one gets the sessions back.
  */
 const REAP = `
-if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+if redis.call('EXISTS', KEYS[2]) == 1 then return false end
+local removed = {}
 local jids = redis.call('SMEMBERS', KEYS[1])
 for _, full in ipairs(jids) do
   local slash = string.find(full, '/', 1, true)
@@ -60,11 +62,19 @@ for _, full in ipairs(jids) do
   if cur and cjson.decode(cur).node == ARGV[1] then
     redis.call('HDEL', key, resource)
     redis.call('PUBLISH', ARGV[3], cjson.encode({op = 'del', jid = full, node = ARGV[1]}))
+    table.insert(removed, full)
+    table.insert(removed, cur)
   end
 end
 redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[3], ARGV[1])
-return #jids`;
+return removed`;
+
+/** A session as Redis held it, e.g. one reaped with its dead node. */
+export interface StoredSession {
+  jid: string;
+  entry: SessionEntry;
+}
 
 const event = (e: SessionEvent): string => JSON.stringify(e);
 
@@ -138,23 +148,27 @@ export class RedisSessions {
     return nodes.filter((n, i) => n !== this.node && alive[i] === 0);
   }
 
-  /** Removes the sessions of a dead node; how many, or -1 if it is alive again. */
-  reap(node: string): Promise<number> {
-    return this.redis.eval(
+  /** Removes the sessions of a dead node and returns them; null if it is alive again. */
+  async reap(node: string): Promise<StoredSession[] | null> {
+    const removed = (await this.redis.eval(
       REAP, 3, keys.nodeSessions(node), keys.alive(node), keys.nodes,
       node, keys.sessions(''), keys.sessionEvents,
-    ) as Promise<number>;
+    )) as string[] | null;
+    if (removed === null) return null;
+    const sessions: StoredSession[] = [];
+    for (let i = 0; i < removed.length; i += 2) sessions.push({ jid: removed[i] as string, entry: JSON.parse(removed[i + 1] as string) as SessionEntry });
+    return sessions;
   }
 
-  /** Leaving the cluster (SIGTERM): the liveness key goes, then whatever sessions are left. */
-  async leave(): Promise<void> {
+  /** Leaving the cluster (SIGTERM), or taking over the name of a dead run: the liveness key goes, then the sessions left. */
+  async leave(): Promise<StoredSession[]> {
     await this.redis.del(keys.alive(this.node));
-    await this.reap(this.node);
+    return (await this.reap(this.node)) ?? [];
   }
 
   /** Every session in Redis, for a node that (re)starts its replica. */
-  async snapshot(): Promise<Array<{ jid: string; entry: SessionEntry }>> {
-    const out: Array<{ jid: string; entry: SessionEntry }> = [];
+  async snapshot(): Promise<StoredSession[]> {
+    const out: StoredSession[] = [];
     const prefix = keys.sessions('');
     for await (const batch of this.redis.scanStream({ match: `${prefix}*`, count: 500 }) as AsyncIterable<string[]>) {
       for (const key of batch) {

@@ -184,18 +184,20 @@ test('a node leaving (SIGTERM): system-shutdown, its sessions leave Redis, messa
   await back.stop();
 });
 
-test('kill -9 node 1: node 2 reaps it and stores what its users are sent', { skip }, async () => {
-  await online(n1, 'carol', 'doomed');
+test('kill -9 node 1: node 2 reaps it, tells its contacts, and stores what its users are sent', { skip }, async () => {
+  await online(n1, 'alice', 'doomed');
   const bob = await online(n2, 'bob', 'desk');
-  await eventually(async () => (await clusterStatus(n2)).map((n) => n.sessions).join() === '1,1', 'both online');
+  await bob.next(isPresence('alice@localhost/doomed'));
   await n1.kill9();
-  // Right away: node 2 still lists carol's session on node 1; nobody receives the cast, so it goes offline.
-  await bob.xmpp.send(chat('carol@localhost', 'first, before the reaping'));
-  await eventually(async () => (await clusterStatus(n2)).every((n) => n.name !== 'n1'), 'node 1 reaped', 10_000);
-  await bob.xmpp.send(chat('carol@localhost', 'second, after the reaping'));
+  // Right away: node 2 still lists alice's session on node 1; nobody receives the cast, so it goes offline.
+  await bob.xmpp.send(chat('alice@localhost', 'first, before the reaping'));
+  // The reaper runs sm_remove_connection for the dead node's sessions: alice's contacts see her go.
+  await bob.next(isPresence('alice@localhost/doomed', 'unavailable'), 10_000);
+  assert.ok((await clusterStatus(n2)).every((n) => n.name !== 'n1'), 'node 1 reaped');
+  await bob.xmpp.send(chat('alice@localhost', 'second, after the reaping'));
   await bob.stop();
 
-  const back = await login(n2, 'carol', 'back');
+  const back = await login(n2, 'alice', 'back');
   await back.xmpp.send(xml('presence'));
   await back.next(isChat('first, before the reaping'));
   await back.next(isChat('second, after the reaping'));
