@@ -81,6 +81,7 @@ const event = (e: SessionEvent): string => JSON.stringify(e);
 export class RedisSessions {
   /** Commands; the subscriber is a second connection (a subscribed one can do nothing else). */
   readonly redis: Redis;
+  private left = false;
 
   constructor(url: string, readonly node: string) {
     this.redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null });
@@ -190,11 +191,15 @@ export class RedisSessions {
   }
 
   async quit(): Promise<void> {
+    this.left = true;
     await this.redis.quit().catch(() => undefined);
   }
 
   /** A write that fails is logged: the heartbeat's re-announce repairs what it missed. */
   private send(pending: Promise<unknown>): void {
-    pending.catch((err: Error) => log.warn({ err: err.message }, 'redis session write failed'));
+    pending.catch((err: Error) => {
+      // Sessions still closing after the node left the cluster: `leave` already removed them.
+      if (!this.left) log.warn({ err: err.message }, 'redis session write failed');
+    });
   }
 }
