@@ -14,6 +14,7 @@ import { account, checkPassword, existingAccount, validHost } from './control_ar
 import { rosterList, sendMessage } from './control_im.js';
 import { backup, restore } from './control_backup.js';
 import { reload } from './control_reload.js';
+import { clusterCommand } from './control_cluster.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -169,5 +170,6 @@ const COMMANDS: Record<string, Command> = {
   backup: { args: ['FILE'], help: 'write all stored data to FILE (consistent while running)', run: backup },
   restore: { args: ['FILE'], help: 'replace all stored data with a backup', run: restore },
   reload: { args: [], help: 'apply the config file again; say what needs a restart', run: reload },
+  cluster: { args: ['status'], help: 'the cluster\'s nodes, their liveness and sessions', run: clusterCommand },
   help: { args: [], help: 'this list', run: help },
 };

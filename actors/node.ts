@@ -9,7 +9,11 @@ import { tlsServerOptions, type TlsMaterial } from '../src/tls/certificate.js';
 import { HookTable } from './hooks.js';
 import { RouteTable } from './router.js';
 import { IqTable } from './iq_handler.js';
-import { SessionTable } from './session_table.js';
+import { SessionTable, type SessionListener } from './session_table.js';
+import { ClusterSessionTable } from './cluster_sessions.js';
+import { undeliveredCast } from './cluster.js';
+import { RedisSessions } from '../src/cluster/redis_sessions.js';
+import { defaultNodeName } from '../src/cluster/node_name.js';
 import { StorageHolder } from './storage.js';
 import type { LocalContext } from './local.js';
 import { Accounts } from '../src/auth/accounts.js';
@@ -27,12 +31,18 @@ export interface Node extends LocalContext {
   readonly startedAt: number;
   /** The config file the node was started with (`troupectl reload` reads it again); none: the defaults. */
   readonly configPath: string | undefined;
+  /** Set when `cluster:` is configured (issue #9): the same object as `sessions`. */
+  readonly cluster: ClusterSessionTable | null;
 }
 
 export function createNode(config: Config, tls: TlsMaterial, configPath?: string): Node {
   const hooks = new HookTable();
   // ejabberd runs sm_remove_connection for every closed session, orderly or not.
-  const sessions = new SessionTable((session, reason) => void hooks.run('sm_remove_connection', session.jid.domain, session, reason));
+  const onClose: SessionListener = (session, reason) => void hooks.run('sm_remove_connection', session.jid.domain, session, reason);
+  const cluster = config.cluster
+    ? new ClusterSessionTable(onClose, new RedisSessions(config.cluster.redis_url, config.cluster.node_name ?? defaultNodeName(config.data_dir)), undeliveredCast)
+    : null;
+  const sessions = cluster ?? new SessionTable(onClose);
   const storage = new StorageHolder();
   const stores = storesFor(config.storage, storage);
   const accounts = new Accounts(() => stores.passwd(), {
@@ -53,5 +63,6 @@ export function createNode(config: Config, tls: TlsMaterial, configPath?: string
     stores,
     startedAt: Date.now(),
     configPath,
+    cluster,
   };
 }

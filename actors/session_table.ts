@@ -13,16 +13,26 @@ export interface Session {
   readonly jid: Jid;
   readonly pid: Process;
   readonly since: number;
+  /** The cluster node holding it (issue #9); absent: this node. */
+  readonly node?: string;
   /** null until the first available presence; negative priority = not for bare-JID messages. */
   priority: number | null;
   presence: Element | null;
+  /**
+   * What modules note about the session (ejabberd_sm's session info: `roster_requested`,
+   * `carboncopy`, …). Set through {@link SessionTable.setInfo}, so a cluster sees it too.
+   */
+  readonly info: Record<string, SessionInfoValue>;
 }
+
+export type SessionInfoValue = string | number | boolean;
 
 export type SessionListener = (session: Session, reason: ExitReason) => void;
 
 export class SessionTable implements OwnedTable {
-  private readonly users = new Map<string, Map<string, Session>>();
-  private readonly byPid = new Map<Process, Session>();
+  protected readonly users = new Map<string, Map<string, Session>>();
+  /** This node's sessions only (a cluster's remote ones are in `users` alone). */
+  protected readonly byPid = new Map<Process, Session>();
   /** The sm IQ table lives beside the sessions: both are kept by the `sm` actor. */
   readonly iq = new IqTable();
 
@@ -35,7 +45,7 @@ export class SessionTable implements OwnedTable {
     if (!resources) this.users.set(bare, (resources = new Map()));
     const previous = resources.get(jid.resource);
     if (previous) this.byPid.delete(previous.pid);
-    const session: Session = { jid, pid, since: Date.now(), priority: null, presence: null };
+    const session: Session = { jid, pid, since: Date.now(), priority: null, presence: null, info: {} };
     resources.set(jid.resource, session);
     this.byPid.set(pid, session);
     return previous;
@@ -57,6 +67,14 @@ export class SessionTable implements OwnedTable {
     if (!session) return;
     session.priority = priority;
     session.presence = presence;
+  }
+
+  /** `ejabberd_sm:set_user_info` (undefined: `del_user_info`) on this node's session of `pid`. */
+  setInfo(pid: Process, key: string, value: SessionInfoValue | undefined): void {
+    const session = this.byPid.get(pid);
+    if (!session) return;
+    if (value === undefined) delete session.info[key];
+    else session.info[key] = value;
   }
 
   get(jid: Jid): Session | undefined {

@@ -45,7 +45,8 @@ async function receiveMessage(ctx: SmContext, from: Jid, to: Jid, stanza: Elemen
   if (packet !== STOP) return routeToUser(ctx, from, to, packet);
 }
 
-function routeToUser(ctx: SmContext, from: Jid, to: Jid, stanza: Element): Promise<void> | void {
+/** Delivery past `sm_receive_packet`; also for a stanza another node handed back (its session had gone). */
+export function routeToUser(ctx: SmContext, from: Jid, to: Jid, stanza: Element): Promise<void> | void {
   if (to.resource !== '') {
     const session = ctx.sessions.get(to);
     if (session) return deliver(session, from, to, stanza);

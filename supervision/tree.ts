@@ -15,6 +15,8 @@ import { c2sChildSpec } from '../actors/c2s.js';
 import { listenerChildSpecs } from '../actors/listener.js';
 import { startControl } from '../actors/control.js';
 import { roomChildSpec } from '../actors/modules/mod_muc_room.js';
+import { startCluster } from '../actors/cluster.js';
+import type { ClusterSessionTable } from '../actors/cluster_sessions.js';
 
 /** ejabberd_sup's flags: up to 10 restarts a second before the node gives up. */
 const NODE_FLAGS = { strategy: 'one_for_one', intensity: 10, period: 1 } as const;
@@ -28,6 +30,8 @@ export function troupeTree(node: Node): SupervisorArgs {
     { id: 'sm', start: (sup) => startKeeper('sm', node.sessions, sup) },
     // One process per XEP-0045 room, started by mod_muc; here so rooms outlive a mod_muc restart.
     supervisorSpec('muc_room_sup', { strategy: 'simple_one_for_one', intensity: 10, period: 1 }, [roomChildSpec()], { name: 'muc_room_sup' }),
+    // Issue #9, only with `cluster:`: after sm (it fills the table), before the c2s (it outlives them).
+    ...(node.cluster ? [clusterSpec(node, node.cluster)] : []),
     modulesSup(node),
     // c2s_sup before the listeners: a connection accepted must find its supervisor.
     supervisorSpec('c2s_sup', { strategy: 'simple_one_for_one' }, [c2sChildSpec(node)], { name: 'c2s_sup' }),
@@ -35,6 +39,10 @@ export function troupeTree(node: Node): SupervisorArgs {
     { id: 'control', start: (sup) => startControl(node, sup) },
   ];
   return { name: 'troupe_sup', flags: NODE_FLAGS, children };
+}
+
+function clusterSpec(node: Node, table: ClusterSessionTable): ChildSpec {
+  return { id: 'cluster', start: (sup) => startCluster(node, table, sup) };
 }
 
 /**

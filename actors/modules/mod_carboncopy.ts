@@ -12,7 +12,6 @@
  */
 import { z } from 'zod';
 import type { Element } from 'ltx';
-import type { Process } from '../../supervision/process.js';
 import { tryParseJid, type Jid } from '../../src/jid.js';
 import { stanzaError } from '../../src/stanza/error.js';
 import {
@@ -26,8 +25,8 @@ import type { Session } from '../session_table.js';
 /** ejabberd's mod_carboncopy hook priority: after privacy/blocking and CSI. */
 const PRIORITY = 89;
 
-/** The c2s processes with Carbons enabled: outlives a restart of this module, goes with the session. */
-const enabled = new WeakSet<Process>();
+/** Session info (ejabberd's `carboncopy`): outlives a restart of this module, goes with the session, seen cluster-wide. */
+const CARBONS = 'carboncopy';
 
 /** §4, §5: `<enable/>` or `<disable/>`, set, by the session itself; again is no error (§10.1). */
 function processIq(ctx: ModuleContext, iq: Iq): IqAnswer {
@@ -36,8 +35,8 @@ function processIq(ctx: ModuleContext, iq: Iq): IqAnswer {
   const session = ctx.node.sessions.get(iq.from);
   if (!session) return stanzaError('not-allowed', 'no session');
   switch (iq.payload.name) {
-    case 'enable': enabled.add(session.pid); return null;
-    case 'disable': enabled.delete(session.pid); return null;
+    case 'enable': ctx.node.sessions.setInfo(session.pid, CARBONS, true); return null;
+    case 'disable': ctx.node.sessions.setInfo(session.pid, CARBONS, undefined); return null;
     default: return stanzaError('bad-request', 'expected <enable/> or <disable/>');
   }
 }
@@ -48,7 +47,7 @@ interface Resource extends ResourceView {
 
 function resources(ctx: ModuleContext, user: Jid): Resource[] {
   return ctx.node.sessions.resources(user.bare()).map((session) => ({
-    session, jid: session.jid, priority: session.priority, carbons: enabled.has(session.pid),
+    session, jid: session.jid, priority: session.priority, carbons: session.info[CARBONS] === true,
   }));
 }
 
@@ -87,7 +86,6 @@ export const modCarboncopy: ModuleSpec<Record<string, never>> = {
       { iq: 'sm', ns: NS_CARBONS, handler: (iq: Iq) => processIq(ctx, iq), disc: 'no_queue' },
       { hook: 'user_send_packet', callback: (stanza: Element, user: Jid, to: Jid) => sent(ctx, stanza, user, to), priority: PRIORITY },
       { hook: 'user_receive_packet', callback: (stanza: Element, user: Jid, from: Jid) => received(ctx, stanza, user, from), priority: PRIORITY },
-      { hook: 'sm_remove_connection', callback: (session: Session) => void enabled.delete(session.pid) },
     ];
   },
 };

@@ -4,7 +4,6 @@
  * `pushItem` (§2.1.6), the roster push that every change to a listed item causes.
  */
 import { createElement, type Element } from 'ltx';
-import type { Process } from '../../supervision/process.js';
 import type { Jid } from '../../src/jid.js';
 import { isStanzaError, stanzaError, type StanzaError } from '../../src/stanza/error.js';
 import { childLog } from '../../src/log.js';
@@ -42,28 +41,20 @@ export interface Roster {
 }
 
 /**
- * The c2s processes that requested the roster. Keyed by pid, not kept in the module's process:
- * a restarted mod_roster still pushes to the resources that asked before its crash, and an
- * entry goes with its c2s (`sm_remove_connection`, or the garbage collector).
+ * Session info (ejabberd's name): the session requested the roster and gets pushes from now
+ * on. On the session, not in this module: it outlives a restart of mod_roster, goes with the
+ * session, and a cluster's other nodes see it.
  */
-const interested = new WeakSet<Process>();
+export const ROSTER_REQUESTED = 'roster_requested';
 
 const log = childLog({ actor: 'mod_roster' });
-
-export function markInterested(pid: Process): void {
-  interested.add(pid);
-}
-
-export function forgetInterested(pid: Process): void {
-  interested.delete(pid);
-}
 
 let pushes = 0;
 
 /** `mod_roster:push_item`: the item (or its removal) to every interested resource of `user`, with the roster version. */
 export function pushItem(r: Roster, user: Jid, item: Element, version: number): void {
   for (const session of r.ctx.node.sessions.resources(user)) {
-    if (!interested.has(session.pid)) continue;
+    if (session.info[ROSTER_REQUESTED] !== true) continue;
     const attrs: Record<string, string> = { type: 'set', id: `push${(++pushes).toString(36)}`, from: user.bareString(), to: session.jid.toString() };
     const query = rosterQuery([item], r.opts.versioning ? String(version) : undefined);
     deliver(session, user, session.jid, createElement('iq', attrs, query));

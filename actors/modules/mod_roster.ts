@@ -15,10 +15,9 @@ import { hasFrom, hasTo, type Subscription } from '../../src/roster/subscription
 import type { ModuleContext, ModuleSpec } from '../gen_mod.js';
 import type { Iq, IqAnswer } from '../iq_handler.js';
 import { STOP } from '../hooks.js';
-import type { Session } from '../session_table.js';
 import { cachedRosterStore } from './mod_roster.cache.js';
 import type { RosterStore } from './mod_roster.store.js';
-import { forgetInterested, markInterested, pushItem, updateItem, type Roster, type RosterOptions } from './mod_roster.push.js';
+import { pushItem, ROSTER_REQUESTED, updateItem, type Roster, type RosterOptions } from './mod_roster.push.js';
 import { inSubscription, outSubscription, resendSubscriptionRequests, sendUnsubscribingPresence } from './mod_roster.subscription.js';
 
 export { pushItem };
@@ -40,7 +39,7 @@ export function processLocalIq(r: Roster, iq: Iq): Promise<IqAnswer> {
  */
 export async function processIqGet(r: Roster, iq: Iq): Promise<IqAnswer> {
   const session = r.ctx.node.sessions.get(iq.from);
-  if (session) markInterested(session.pid);
+  if (session) r.ctx.node.sessions.setInfo(session.pid, ROSTER_REQUESTED, true);
   const user = iq.from.bare();
   return r.store.transaction(user.local, user.domain, async (tx) => {
     const ver = iq.payload.attrs.ver;
@@ -164,7 +163,6 @@ export const modRoster: ModuleSpec<RosterOptions> = {
         callback: (user: Jid, _presence: Element, initial: boolean) => (initial ? resendSubscriptionRequests(r, user) : undefined),
         priority: 60,
       },
-      { hook: 'sm_remove_connection', callback: (session: Session) => forgetInterested(session.pid) },
       {
         hook: 'c2s_stream_features',
         callback: (acc: Element[], info: { authenticated: boolean }) => (info.authenticated ? [...acc, ...features()] : acc),

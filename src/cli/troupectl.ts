@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, resolveConfigPath } from '../config/load.js';
 import {
   LineSplitter, encode, parseResponse, socketPath,
-  type BackupResult, type ControlRequest, type ControlResponse, type ReloadResult, type RosterListItem, type StatusResult, type TreeNode,
+  type BackupResult, type ClusterNodeStatus, type ControlRequest, type ControlResponse, type ReloadResult, type RosterListItem, type StatusResult, type TreeNode,
 } from '../control/protocol.js';
 import { formatChange } from '../config/reload.js';
 
@@ -119,6 +119,7 @@ function humanize(cmd: string, result: unknown): string {
       return `restored ${b.keys} keys from ${b.file} (backup of ${b.created})`;
     }
     case 'reload': return formatReload(result as ReloadResult);
+    case 'cluster': return formatCluster(result as ClusterNodeStatus[]);
   }
   if (typeof result === 'string') return result;
   if (Array.isArray(result)) return result.join('\n');
@@ -134,6 +135,17 @@ function formatStatus(s: StatusResult): string {
     `sessions: ${s.sessions}`,
     `processes: ${s.processes}`,
   ].join('\n');
+}
+
+/** One line per node, tab-separated: name, liveness (with the TTL left), sessions. */
+function formatCluster(nodes: ClusterNodeStatus[]): string {
+  return nodes
+    .map((n) => [
+      n.self ? `${n.name} (this node)` : n.name,
+      n.ttl_ms === null ? 'dead' : `alive (ttl ${(n.ttl_ms / 1000).toFixed(1)}s)`,
+      `${n.sessions} sessions`,
+    ].join('\t'))
+    .join('\n');
 }
 
 /** One line per item, tab-separated like ejabberdctl's get_roster: jid, name, subscription, groups (comma-separated). */

@@ -68,6 +68,12 @@ c2s:
     resume_timeout: 300                 # seconds a dropped session waits for a resume
     max_ack_queue: 5000                 # unacknowledged stanzas before the stream is closed
 
+# Several nodes sharing sessions through Redis (README "Cluster"); null: this node alone.
+cluster: null
+#  redis_url: redis://127.0.0.1:6379
+#  node_name: node1                     # default: host name and data dir
+#  liveness_ttl_s: 5                    # a node silent this long is dead, its sessions reaped
+
 shutdown_timeout_ms: 5000
 
 # Module name -> options ({} for the defaults), or false to disable it.

@@ -108,6 +108,17 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  // Issue #9: several nodes share sessions through Redis. Absent (null): one node, in memory.
+  cluster: z
+    .strictObject({
+      redis_url: z.string().regex(/^rediss?:\/\//, { error: (iss) => expected('a redis:// or rediss:// URL', iss.input) }),
+      // Unique per node; default: host name and data dir, stable across restarts.
+      node_name: z.string().min(1).optional(),
+      // A node silent this long is dead: the others remove its sessions.
+      liveness_ttl_s: z.number().positive().default(5),
+    })
+    .nullable()
+    .default(null),
   shutdown_timeout_ms: z.number().int().nonnegative().default(5000),
   // Each module validates its own options; `mod_x:` with no value (YAML null) means {}.
   modules: z

@@ -39,6 +39,15 @@ export interface StatusResult {
   processes: number;
 }
 
+/** One node of `cluster status` (issue #9). */
+export interface ClusterNodeStatus {
+  name: string;
+  /** Milliseconds left on its liveness key; null: the key is gone (dead, not yet reaped). */
+  ttl_ms: number | null;
+  sessions: number;
+  self: boolean;
+}
+
 /** One item of `roster-list` (RFC 6121 §2.1.2); `ask` only while a subscription request is pending. */
 export interface RosterListItem {
   jid: string;

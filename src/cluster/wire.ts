@@ -1,0 +1,78 @@
+/**
+ * What travels between Troupe nodes through Redis (issue #9): the keys and channels, and the
+ * messages, as JSON whose stanzas are XML strings. A cast to a session on another node keeps
+ * its shape (`{type: 'route', from, to, stanza}`, `{type: 'replaced'}`, …): Jid and Element
+ * fields are written as strings and read back, so the receiving node hands its c2s exactly
+ * what a local `deliver` would have.
+ */
+import { Element, parse } from 'ltx';
+import { Jid, parseJid } from '../jid.js';
+
+const PREFIX = 'troupe';
+
+/** Redis keys and channels; `{bare}` keys hold one user's sessions, `resource → SessionEntry`. */
+export const keys = {
+  sessions: (bare: string) => `${PREFIX}:sessions:${bare}`,
+  /** The full JIDs a node holds: what the others remove when it dies. */
+  nodeSessions: (node: string) => `${PREFIX}:node_sessions:${node}`,
+  /** Present while the node lives: refreshed every third of its TTL. */
+  alive: (node: string) => `${PREFIX}:alive:${node}`,
+  nodes: `${PREFIX}:nodes`,
+  /** One channel per node: casts to its sessions. */
+  nodeChannel: (node: string) => `${PREFIX}:node:${node}`,
+  /** Every session change, in the order Redis applied them. */
+  sessionEvents: `${PREFIX}:session_events`,
+} as const;
+
+/** A session as the cluster knows it: where it lives and what bare-JID routing needs. */
+export interface SessionEntry {
+  node: string;
+  since: number;
+  priority: number | null;
+  /** The last available presence, as XML. */
+  presence: string | null;
+  info: Record<string, string | number | boolean>;
+}
+
+/** A change to the session table, published by the node that made it. */
+export type SessionEvent =
+  | { op: 'set'; jid: string; entry: SessionEntry }
+  | { op: 'del'; jid: string; node: string };
+
+/** A cast to the session `jid` on the node whose channel carries it. */
+export interface CastEnvelope {
+  jid: string;
+  msg: Record<string, unknown>;
+}
+
+/** `{type, …}` with Jid and Element fields as `{jid}` / `{xml}`; other fields stay JSON. */
+export function encodeCast(jid: Jid, msg: Record<string, unknown>): string {
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(msg)) {
+    fields[k] = v instanceof Element ? { xml: v.toString() } : v instanceof Jid ? { jid: v.toString() } : v;
+  }
+  return JSON.stringify({ jid: jid.toString(), msg: fields } satisfies CastEnvelope);
+}
+
+/** The inverse of {@link encodeCast}; throws on anything that is not one. */
+export function decodeCast(text: string): { jid: Jid; msg: Record<string, unknown> } {
+  const envelope = JSON.parse(text) as CastEnvelope;
+  if (typeof envelope.jid !== 'string' || typeof envelope.msg?.type !== 'string') throw new Error('not a cast envelope');
+  const msg: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(envelope.msg)) msg[k] = decodeField(v);
+  return { jid: parseJid(envelope.jid), msg };
+}
+
+function decodeField(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  const field = v as { xml?: unknown; jid?: unknown };
+  if (typeof field.xml === 'string') return parse(field.xml);
+  if (typeof field.jid === 'string') return parseJid(field.jid);
+  return v;
+}
+
+export function parseSessionEvent(text: string): SessionEvent {
+  const event = JSON.parse(text) as SessionEvent;
+  if (typeof event.jid !== 'string' || (event.op !== 'set' && event.op !== 'del')) throw new Error('not a session event');
+  return event;
+}
