@@ -91,7 +91,7 @@ export async function runChaos(server: TestServer, o: ChaosOptions): Promise<Cha
     ...users.map((u) => every(o.messageEveryMs, random, running, () => u.chat(names[Math.floor(random() * names.length)] as string))),
     ...users.map((u) => every(o.rosterEveryMs, random, running, () => u.editRoster())),
     every(o.crashEveryMs, random, running, async () => {
-      const target = pick(crashTargets(await tree(server)), random);
+      const target = pick(crashTargets(await tree(server)), crashedIds.length % 2 === 0, random);
       if (!target || !(await crash(server, target, byName))) return;
       crashedIds.push(target.id);
       if (!target.user) crashed.set(target.path, (crashed.get(target.path) ?? 0) + 1);
@@ -151,11 +151,11 @@ async function every(ms: number, random: () => number, running: () => boolean, a
   }
 }
 
-/** Half of the crashes hit a connection, half one of the other actors. */
-function pick(targets: Target[], random: () => number): Target | undefined {
+/** Crashes alternate between a connection and one of the other actors (a random one of each kind). */
+function pick(targets: Target[], connection: boolean, random: () => number): Target | undefined {
   const connections = targets.filter((t) => t.user);
   const actors = targets.filter((t) => !t.user);
-  const pool = connections.length > 0 && (random() < 0.5 || actors.length === 0) ? connections : actors;
+  const pool = connections.length > 0 && (connection || actors.length === 0) ? connections : actors;
   return pool[Math.floor(random() * pool.length)];
 }
 

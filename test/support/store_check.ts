@@ -5,6 +5,7 @@
  *   roster          host\0user\0contact → item with `ver`
  *   roster_version  host\0user          → the user's roster version
  *   offline         host\0user\0seq     → {xml, from}; seq only grows per user
+ *   offline_count   host\0user          → {n, last}: how many of them, and the last seq
  *   mam             host\0user\0id      → {peer, out, xml}; ids sort by receive time
  */
 import { join } from 'node:path';
@@ -20,6 +21,8 @@ export interface Snapshot {
   rosterVersion: Map<string, number>;
   /** user → [key suffix, value] in key order. */
   offline: Rows;
+  /** user → the stored count of its offline messages, and the last seq. */
+  offlineCount: Map<string, { n: number; last: number }>;
   mam: Rows;
 }
 
@@ -45,7 +48,8 @@ export async function readSnapshot(dir: string): Promise<Snapshot> {
       roster.get(user as string)?.set(contact as string, item as { ver: number; name?: string });
     }
     const rosterVersion = new Map((await rows('roster_version')).map(([[, user], v]) => [user as string, v as number]));
-    return { roster, rosterVersion, offline: byUser(await rows('offline')), mam: byUser(await rows('mam')) };
+    const offlineCount = new Map((await rows('offline_count')).map(([[, user], v]) => [user as string, v as { n: number; last: number }]));
+    return { roster, rosterVersion, offline: byUser(await rows('offline')), offlineCount, mam: byUser(await rows('mam')) };
   } finally {
     await db.close();
   }
@@ -76,6 +80,13 @@ export function snapshotProblems(s: Snapshot): string[] {
       if (!wholeXml(m.xml, 'message') || typeof m.from !== 'string') problems.push(`offline ${user}/${seq}: not a whole message`);
       last = seq;
     }
+  }
+  for (const user of new Set([...s.offline.keys(), ...s.offlineCount.keys()])) {
+    const entries = s.offline.get(user) ?? [];
+    const count = s.offlineCount.get(user);
+    const lastSeq = entries.length ? Number(entries[entries.length - 1]?.[0]) : undefined;
+    if ((count?.n ?? 0) !== entries.length) problems.push(`offline ${user}: count ${count?.n} but ${entries.length} messages`);
+    if (lastSeq !== undefined && count?.last !== lastSeq) problems.push(`offline ${user}: last seq ${count?.last} but ${lastSeq} stored`);
   }
   for (const [user, entries] of s.mam) {
     let last = -1;
