@@ -14,6 +14,7 @@ import { whereis } from '../../supervision/registry.js';
 import { startChild } from '../../supervision/supervisor.js';
 import { jid, type Jid } from '../../src/jid.js';
 import { stanzaError } from '../../src/stanza/error.js';
+import { childLog } from '../../src/log.js';
 import { infoQuery, itemsQuery, type DiscoItem } from '../../src/disco/info.js';
 import { NS_MUC } from '../../src/muc/ns.js';
 import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING } from '../../src/xml/ns.js';
@@ -34,6 +35,7 @@ const options = z.strictObject({
 });
 
 const SERVICE_NAME = 'Chatrooms';
+const log = childLog({ actor: 'mod_muc' });
 
 interface Muc {
   ctx: ModuleContext;
@@ -84,7 +86,9 @@ async function findRoom(m: Muc, from: Jid, to: Jid, stanza: Element): Promise<Pr
     // Another stanza started it first (its name is taken): that one is the room.
     const started = whereis(roomName(to));
     if (started) return started;
-    throw error;
+    log.error({ err: error, room: to.bareString() }, 'room failed to start');
+    await bounce(m.ctx.node, from, to, stanza, stanzaError('internal-server-error', 'the room failed to start'));
+    return undefined;
   }
 }
 

@@ -55,7 +55,7 @@ async function loadRoom(r: Pick<Room, 'store' | 'mam' | 'opts'>, room: Jid): Pro
   const stored = await r.store.get(room.domain, room.local);
   if (!stored) return freshRoom(room, r.opts);
   const data: RoomData = {
-    jid: room, config: stored.config, affiliations: new Map(stored.affiliations), occupants: new Map(), history: [], subject: stored.subject, locked: false,
+    jid: room, config: { ...DEFAULT_CONFIG, ...stored.config }, affiliations: new Map(stored.affiliations), occupants: new Map(), history: [], subject: stored.subject, locked: false,
   };
   if (stored.config.mam) data.history = await historyFromArchive(r.mam, room, r.opts.history_size);
   return data;
@@ -85,6 +85,7 @@ const roomServer: GenServer<Room, RoomArgs> = {
     return r;
   },
   async handleCast(msg, r, self) {
+    if ((msg as RoomRoute)?.type !== 'route') return noreply(r);
     const { from, to, stanza } = msg as RoomRoute;
     if (stanza.name === 'presence') await roomPresence(r, from, to, stanza);
     else if (stanza.name === 'message') await roomMessage(r, from, to, stanza);

@@ -39,7 +39,7 @@ const dbWriteSeconds = new Histogram({
 });
 
 const actorMailbox = new Gauge({
-  name: 'troupe_actor_mailbox', help: 'Messages waiting in an actor\'s mailbox (c2s: summed over connections)',
+  name: 'troupe_actor_mailbox', help: 'Messages waiting in an actor\'s mailbox (c2s, muc_room: summed over processes)',
   labelNames: ['actor'], registers: [registry],
 });
 

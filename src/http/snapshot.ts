@@ -98,11 +98,18 @@ function childKeys(children: readonly TreeNode[]): string[] {
   return children.map((c) => (count.get(c.id)! > 1 && c.pid ? `${c.id}@${c.pid}` : c.id));
 }
 
+/**
+ * The actor label: its registered name, or its child id (c2s). One process per instance
+ * registered as `<id>:<instance>` (a room, `muc_room:lobby@conference.localhost`) counts under
+ * its id, so the label set stays bounded however many rooms there are.
+ */
+const metricName = (node: TreeNode): string => (node.name?.startsWith(`${node.id}:`) ? node.id : node.name ?? node.id);
+
 /** Per-actor samples for the Prometheus gauges: the registered name, else the child id (c2s). */
 export function actorSamples(root: TreeNode): ActorSample[] {
   const samples: ActorSample[] = [];
   const visit = (node: TreeNode): void => {
-    samples.push({ actor: node.name ?? node.id, mailbox: node.mailbox, restarts: node.restarts });
+    samples.push({ actor: metricName(node), mailbox: node.mailbox, restarts: node.restarts });
     for (const child of node.children ?? []) visit(child);
   };
   visit(root);

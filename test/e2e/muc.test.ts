@@ -32,13 +32,15 @@ test('three users in a room: presence, messages to all, history, subject, nick c
   assert.equal(item(await alice.next(isOccupantPresence('lobby', 'Bob')))?.attrs.jid, 'bob@localhost/r');
   await joined(carol, 'lobby', 'Carol');
 
-  await alice.xmpp.send(groupchat('lobby', 'hello from alice'));
-  await bob.xmpp.send(groupchat('lobby', 'hello from bob'));
-  await carol.xmpp.send(groupchat('lobby', 'hello from carol'));
+  // One after the other (each waits for its own reflection), so the room's order is known.
+  const talk = [[alice, 'Alice', 'hello from alice'], [bob, 'Bob', 'hello from bob'], [carol, 'Carol', 'hello from carol']] as const;
+  for (const [c, nick, body] of talk) {
+    await c.xmpp.send(groupchat('lobby', body));
+    assert.equal((await c.next(isGroupchat('lobby', body))).attrs.from, `${roomJid('lobby')}/${nick}`);
+  }
   for (const c of [alice, bob, carol]) {
-    for (const [nick, body] of [['Alice', 'hello from alice'], ['Bob', 'hello from bob'], ['Carol', 'hello from carol']] as const) {
-      const m = await c.next(isGroupchat('lobby', body));
-      assert.equal(m.attrs.from, `${roomJid('lobby')}/${nick}`);
+    for (const [sender, nick, body] of talk) {
+      if (sender !== c) assert.equal((await c.next(isGroupchat('lobby', body))).attrs.from, `${roomJid('lobby')}/${nick}`);
     }
   }
 
