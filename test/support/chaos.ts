@@ -7,8 +7,7 @@
  * stored, only crashed connections dropped, and the supervisors restarted exactly what was
  * crashed without escalating.
  */
-import type { TreeNode } from '../../src/control/protocol.js';
-import type { RosterListItem } from '../../src/control/protocol.js';
+import type { RosterListItem, TreeNode } from '../../src/control/protocol.js';
 import { controlRequest, type TestServer } from './server.js';
 import { ChaosUser, MESSAGE_ID, newLedger, type MessageLedger } from './chaos_client.js';
 import { crashTargets, treeViolations, type Target } from './chaos_tree.js';
@@ -98,7 +97,7 @@ export async function runChaos(server: TestServer, o: ChaosOptions): Promise<Cha
     }),
   ];
   await Promise.all(loops);
-  // Let acks, answers and reconnections settle: xmpp.js asks for an ack 250 ms after it last sent.
+  // Let acks, answers and reconnections settle (a client asks for an ack 50 ms after it last sent).
   await sleep(3000);
   const after = await tree(server);
   const disconnects = users.flatMap((u) => u.unexpectedDrops.map((why) => `${u.name} dropped without a crash: ${why}`));

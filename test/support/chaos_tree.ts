@@ -40,24 +40,12 @@ const isC2s = (node: TreeNode): boolean => node.label?.startsWith('c2s ') ?? fal
 /** `c2s alice@localhost/phone` → `alice`. */
 const c2sUser = (node: TreeNode): string => (node.label as string).slice(4).split('@')[0] as string;
 
-/** Path → restart count of every permanent child (connections are temporary and never restart). */
-export function restartCounts(root: TreeNode): Map<string, number> {
-  const out = new Map<string, number>();
+/** Path → `value(node)` for every process but the connections (temporary: never restarted, not ours to count). */
+function byPath<T>(root: TreeNode, value: (node: TreeNode) => T): Map<string, T> {
+  const out = new Map<string, T>();
   const walk = (node: TreeNode, path: string): void => {
     const here = `${path}/${node.id}`;
-    if (!isC2s(node)) out.set(here, node.restarts);
-    for (const child of node.children ?? []) walk(child, here);
-  };
-  walk(root, '');
-  return out;
-}
-
-/** Path → pid of every process but the connections. */
-export function pidsByPath(root: TreeNode): Map<string, string | null> {
-  const out = new Map<string, string | null>();
-  const walk = (node: TreeNode, path: string): void => {
-    const here = `${path}/${node.id}`;
-    if (!isC2s(node)) out.set(here, node.pid);
+    if (!isC2s(node)) out.set(here, value(node));
     for (const child of node.children ?? []) walk(child, here);
   };
   walk(root, '');
@@ -71,13 +59,13 @@ export function pidsByPath(root: TreeNode): Map<string, string | null> {
  */
 export function treeViolations(before: TreeNode, after: TreeNode, crashed: Map<string, number>): string[] {
   const problems: string[] = [];
-  const restartsBefore = restartCounts(before);
-  for (const [path, restarts] of restartCounts(after)) {
+  const restartsBefore = byPath(before, (n) => n.restarts);
+  for (const [path, restarts] of byPath(after, (n) => n.restarts)) {
     const expected = (restartsBefore.get(path) ?? 0) + (crashed.get(path) ?? 0);
     if (restarts !== expected) problems.push(`${path}: ${restarts} restarts, ${expected} expected`);
   }
-  const pidsAfter = pidsByPath(after);
-  for (const [path, pid] of pidsByPath(before)) {
+  const pidsAfter = byPath(after, (n) => n.pid);
+  for (const [path, pid] of byPath(before, (n) => n.pid)) {
     const now = pidsAfter.get(path);
     if (now === undefined || now === null) problems.push(`${path}: not running at the end`);
     else if (!crashed.has(path) && now !== pid) problems.push(`${path}: pid ${pid} → ${now} without a crash`);
