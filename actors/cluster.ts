@@ -86,6 +86,7 @@ const cluster: GenServer<State, { node: Node; table: ClusterSessionTable }> = {
         await updateTable<ClusterSessionTable, void>('sm', self, (t) => t.dropRemote(info.jid, info.node));
         await redeliver(state, info.msg);
         await reapDead(state, self);
+        await restore(self, state, info.jid);
         break;
     }
     return noreply(state);
@@ -120,6 +121,16 @@ function applyEvent(self: Process, event: SessionEvent): Promise<void> {
 async function redeliver(state: State, msg: Record<string, unknown>): Promise<void> {
   if (msg.type !== 'route') return;
   await routeToUser(state.node, msg.from as Jid, msg.to as Jid, msg.stanza as Element);
+}
+
+/**
+ * After an undelivered cast: if Redis still has the session (its node is alive after all, its
+ * subscriber reconnecting, or not yet reaped), it comes back into the replica. Until the node
+ * is reaped each cast to it costs a PUBLISH and this read, and still reaches its user or storage.
+ */
+async function restore(self: Process, state: State, jid: Jid): Promise<void> {
+  const entry = await state.table.redis.session(jid);
+  if (entry) await applyEvent(self, { op: 'set', jid: jid.toString(), entry });
 }
 
 async function resync(state: State, self: Process): Promise<void> {

@@ -138,11 +138,6 @@ export class ClusterSessionTable extends SessionTable {
     for (const session of [...this.remote.values()]) this.forgetRemote(session);
   }
 
-  /** Remote sessions, for `troupectl cluster status`. */
-  get remoteSize(): number {
-    return this.remote.size;
-  }
-
   private addRemote(session: Session): void {
     const bare = session.jid.bareString();
     let resources = this.users.get(bare);

@@ -142,6 +142,12 @@ export class RedisSessions {
     return previous === null;
   }
 
+  /** One session as Redis has it now. */
+  async session(jid: Jid): Promise<SessionEntry | null> {
+    const value = await this.redis.hget(keys.sessions(jid.bareString()), jid.resource);
+    return value === null ? null : (JSON.parse(value) as SessionEntry);
+  }
+
   /** Nodes in the cluster set whose liveness key is gone. */
   async deadNodes(): Promise<string[]> {
     const nodes = await this.redis.smembers(keys.nodes);

@@ -1,8 +1,10 @@
 /**
  * A Troupe cluster end to end (issue #9): two nodes sharing a real Redis (sessions) and a
- * real PostgreSQL (accounts, rosters, offline messages). Users on different nodes subscribe to each other and exchange presence and messages, a roster push and carbons reach the user's resource on the other node, a resource is taken cluster-wide,
- * a node killed with -9 is reaped by the others while nothing sent to its users is lost, and
- * a node leaving with SIGTERM closes its streams with `system-shutdown` and cleans up.
+ * real PostgreSQL (accounts, rosters, offline messages). Users on different nodes subscribe
+ * to each other and exchange presence and messages, a roster push and carbons reach the
+ * user's resource on the other node, a resource is taken cluster-wide, a node killed with -9
+ * is reaped by the others while nothing sent to its users is lost, and a node leaving with
+ * SIGTERM closes its streams with `system-shutdown` and cleans up.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
