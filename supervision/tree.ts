@@ -14,6 +14,7 @@ import { moduleChildSpecs } from '../actors/modules/index.js';
 import { c2sChildSpec } from '../actors/c2s.js';
 import { listenerChildSpecs } from '../actors/listener.js';
 import { startControl } from '../actors/control.js';
+import { roomChildSpec } from '../actors/modules/mod_muc_room.js';
 
 /** ejabberd_sup's flags: up to 10 restarts a second before the node gives up. */
 const NODE_FLAGS = { strategy: 'one_for_one', intensity: 10, period: 1 } as const;
@@ -25,6 +26,8 @@ export function troupeTree(node: Node): SupervisorArgs {
     { id: 'router', start: (sup) => startKeeper('router', node.routes, sup) },
     { id: 'local', start: (sup) => startLocal(node, sup) },
     { id: 'sm', start: (sup) => startKeeper('sm', node.sessions, sup) },
+    // One process per XEP-0045 room, started by mod_muc; here so rooms outlive a mod_muc restart.
+    supervisorSpec('muc_room_sup', { strategy: 'simple_one_for_one', intensity: 10, period: 1 }, [roomChildSpec()], { name: 'muc_room_sup' }),
     modulesSup(node),
     // c2s_sup before the listeners: a connection accepted must find its supervisor.
     supervisorSpec('c2s_sup', { strategy: 'simple_one_for_one' }, [c2sChildSpec(node)], { name: 'c2s_sup' }),

@@ -4,6 +4,9 @@
  * still resolves only once the write holding its operations is done, and a merged batch is as
  * atomic as each of its parts. Without concurrency (one transaction at a time) it is a plain write.
  */
+import type { BatchOperation } from 'level';
+import type { Db } from '../../src/storage/db.js';
+
 export class GroupCommit<Op> {
   private waiting: { ops: Op[]; resolve(): void; reject(err: unknown): void }[] = [];
   private writing = false;
@@ -31,4 +34,20 @@ export class GroupCommit<Op> {
     }
     this.writing = false;
   }
+}
+
+export type DbOp = BatchOperation<Db, string, unknown>;
+
+const groups = new WeakMap<Db, Map<boolean, GroupCommit<DbOp>>>();
+
+/**
+ * The group commit of a database handle for `sync` or not: every store writing to that handle
+ * shares it, so the batches of all users and tables in flight together make one LevelDB write.
+ */
+export function groupCommitOf(db: Db, sync: boolean): GroupCommit<DbOp> {
+  let bySync = groups.get(db);
+  if (!bySync) groups.set(db, (bySync = new Map()));
+  let group = bySync.get(sync);
+  if (!group) bySync.set(sync, (group = new GroupCommit<DbOp>((ops) => db.batch<string, unknown>(ops, { sync }))));
+  return group;
 }

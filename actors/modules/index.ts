@@ -17,6 +17,7 @@ import { modLast } from './mod_last.js';
 import { modMam } from './mod_mam.js';
 import { modCarboncopy } from './mod_carboncopy.js';
 import { modClientState } from './mod_client_state.js';
+import { modMuc } from './mod_muc.js';
 
 export const MODULES: readonly ModuleSpec<any>[] = [
   modRegister,
@@ -34,6 +35,7 @@ export const MODULES: readonly ModuleSpec<any>[] = [
   modCarboncopy,
   modClientState,
   modMam,
+  modMuc,
 ];
 
 export function moduleChildSpecs(node: Node): ChildSpec[] {

@@ -4,10 +4,11 @@
  * in chronological order and a time filter is a pair of key bounds; the preferences key sorts
  * before the archive range and never falls inside anyone's.
  */
-import { table, userKey, type Db } from '../../src/storage/db.js';
+import { readNow, table, userKey, type Db } from '../../src/storage/db.js';
 import { archiveId, idTime, MonotonicClock, timeKey } from '../../src/mam/id.js';
 import type { Prefs } from '../../src/mam/prefs.js';
 import { lockFor } from './keyed_lock.js';
+import { groupCommitOf } from './group_commit.js';
 import type { ArchiveEntry, ArchiveRange, ArchivedMessage, MamStore } from './mod_mam.store.js';
 
 type Row = ArchiveEntry | Prefs;
@@ -24,10 +25,10 @@ export function levelMamStore(holder: { readonly db: Db }, opts: { sync: boolean
   /** userKey → the time of the newest id in that archive. */
   const newest = new Map<string, number>();
   const mam = () => table<Row>(holder.db, 'mam');
+  // Through the handle's group commit: the archive writes of every chat in flight make one LevelDB write.
   const write = (ops: { type: 'put' | 'del'; key: string; value?: Row }[]) =>
-    holder.db.batch<string, unknown>(
+    groupCommitOf(holder.db, opts.sync).commit(
       ops.map((op) => (op.type === 'put' ? { type: 'put' as const, sublevel: mam(), key: op.key, value: op.value as Row } : { type: 'del' as const, sublevel: mam(), key: op.key })),
-      { sync: opts.sync },
     );
   const range = (k: string, r: { gte?: string; lt?: string } = {}) => ({ gte: bound(k, r.gte, `${k}\0`), lt: bound(k, r.lt, `${k}\u0001`) });
 
@@ -86,7 +87,7 @@ export function levelMamStore(holder: { readonly db: Db }, opts: { sync: boolean
     },
 
     async prefs(user, host) {
-      return (await mam().get(userKey(user, host))) as Prefs | undefined;
+      return (await readNow(mam(), userKey(user, host))) as Prefs | undefined;
     },
 
     async setPrefs(user, host, prefs) {

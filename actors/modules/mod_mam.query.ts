@@ -44,7 +44,8 @@ function namedIds(f: MamFilter, rsm: RsmRequest): string[] {
   return named.filter((id): id is string => id !== undefined);
 }
 
-async function query(m: Mam, iq: Iq): Promise<IqAnswer> {
+/** §4: one query of the archive `iq.to` (a user's, or a room's for mod_muc); the results go to the querying session. */
+export async function queryArchive(m: Mam, iq: Iq): Promise<IqAnswer> {
   const q = iq.payload;
   const filter = parseQueryForm(q.getChild('x', NS_XDATA));
   if (isStanzaError(filter)) return filter;
@@ -88,7 +89,7 @@ export function processMamIq(m: Mam, iq: Iq): IqAnswer | Promise<IqAnswer> {
   if (!iq.from.bare().equals(iq.to.bare())) return stanzaError('forbidden', 'an archive is for its owner only');
   switch (`${iq.type} ${iq.payload.name}`) {
     case 'get query': return queryForm();
-    case 'set query': return query(m, iq);
+    case 'set query': return queryArchive(m, iq);
     case 'get prefs':
     case 'set prefs': return prefs(m, iq);
     case 'get metadata': return metadata(m, iq);

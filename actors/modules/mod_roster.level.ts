@@ -7,19 +7,15 @@
  * speed (the OS may lose the last writes, LevelDB's log still keeps each batch atomic). Batches
  * of different users that meet are written together (group commit), one fsync for all.
  */
-import type { BatchOperation } from 'level';
-import { table, userKey, type Db } from '../../src/storage/db.js';
+import { readNow, table, userKey, type Db } from '../../src/storage/db.js';
 import type { RosterItem } from '../../src/roster/item.js';
 import { lockFor } from './keyed_lock.js';
-import { GroupCommit } from './group_commit.js';
+import { groupCommitOf } from './group_commit.js';
 import type { RosterStore, RosterTx } from './mod_roster.store.js';
 
 export interface LevelRosterOptions {
   sync: boolean;
 }
-
-type Op = BatchOperation<Db, string, unknown>;
-const groups = new WeakMap<Db, Map<boolean, GroupCommit<Op>>>();
 
 const itemKey = (user: string, host: string, contact: string): string => `${userKey(user, host)}\0${contact}`;
 /** All of one user's items: the key prefix up to the separator, which no localpart contains. */
@@ -27,14 +23,8 @@ const userRange = (user: string, host: string) => ({ gte: `${userKey(user, host)
 
 export function levelRosterStore(holder: { readonly db: Db }, opts: LevelRosterOptions = { sync: true }): RosterStore {
   const lock = lockFor(holder, 'roster');
-  // One group commit per database handle: concurrent users' changes share an fsync.
-  const commit = (db: Db): GroupCommit<Op> => {
-    let bySync = groups.get(db);
-    if (!bySync) groups.set(db, (bySync = new Map()));
-    let group = bySync.get(opts.sync);
-    if (!group) bySync.set(opts.sync, (group = new GroupCommit<Op>((ops) => db.batch<string, unknown>(ops, { sync: opts.sync }))));
-    return group;
-  };
+  // Concurrent users' changes share an fsync.
+  const commit = (db: Db) => groupCommitOf(db, opts.sync);
   const items = (db: Db) => table<RosterItem>(db, 'roster');
   const versions = (db: Db) => table<number>(db, 'roster_version');
 
@@ -43,7 +33,7 @@ export function levelRosterStore(holder: { readonly db: Db }, opts: LevelRosterO
   }
 
   async function readVersion(db: Db, user: string, host: string): Promise<number> {
-    return (await versions(db).get(userKey(user, host))) ?? 0;
+    return (await readNow(versions(db), userKey(user, host))) ?? 0;
   }
 
   return {
@@ -55,7 +45,7 @@ export function levelRosterStore(holder: { readonly db: Db }, opts: LevelRosterO
           get version() {
             return version;
           },
-          item: async (contact) => items(db).get(itemKey(user, host, contact)),
+          item: (contact) => readNow(items(db), itemKey(user, host, contact)),
           items: () => readItems(db, user, host),
           async write(contact, item, bump = true) {
             const next = bump ? version + 1 : version;
@@ -79,7 +69,7 @@ export function levelRosterStore(holder: { readonly db: Db }, opts: LevelRosterO
       return { items: list, version };
     },
 
-    item: (user, host, contact) => items(holder.db).get(itemKey(user, host, contact)),
+    item: (user, host, contact) => readNow(items(holder.db), itemKey(user, host, contact)),
 
     removeUser(user, host) {
       return lock.run(userKey(user, host), async () => {

@@ -26,6 +26,10 @@ export interface RosterOptions {
    * store's per-user lock, and concurrent users' writes sharing an fsync (group commit).
    */
   iqdisc: IqDisc;
+  /** ejabberd's `use_cache`, `cache_size`, `cache_life_time` (mod_roster.cache.ts). */
+  use_cache: boolean;
+  cache_size: number;
+  cache_life_time: number;
 }
 
 export interface Roster {

@@ -12,10 +12,12 @@ import { isStanzaError, stanzaError } from '../../src/stanza/error.js';
 import { NS_ROSTER } from '../../src/xml/ns.js';
 import { applySet, itemElement, NS_PRE_APPROVAL, NS_ROSTERVER, parseRosterSet, rosterQuery, type RosterItem, type RosterSet } from '../../src/roster/item.js';
 import { hasFrom, hasTo, type Subscription } from '../../src/roster/subscription.js';
-import type { ModuleSpec } from '../gen_mod.js';
+import type { ModuleContext, ModuleSpec } from '../gen_mod.js';
 import type { Iq, IqAnswer } from '../iq_handler.js';
 import { STOP } from '../hooks.js';
 import type { Session } from '../session_table.js';
+import { cachedRosterStore } from './mod_roster.cache.js';
+import type { RosterStore } from './mod_roster.store.js';
 import { forgetInterested, markInterested, pushItem, updateItem, type Roster, type RosterOptions } from './mod_roster.push.js';
 import { inSubscription, outSubscription, resendSubscriptionRequests, sendUnsubscribingPresence } from './mod_roster.subscription.js';
 
@@ -120,7 +122,23 @@ const options = z.strictObject({
   // parallel: one process per IQ; a per-user lock keeps each user's read-modify-write serial,
   // and concurrent users' batches share an fsync (ARCHITECTURE §4 allows either).
   iqdisc: z.enum(['no_queue', 'one_queue', 'parallel']).default('parallel'),
+  use_cache: z.boolean().default(true),
+  cache_size: z.number().int().positive().default(100_000),
+  cache_life_time: z.number().positive().default(3600),
 });
+
+/**
+ * The configured store, behind the cache unless `use_cache: false` (the cache goes with this
+ * process). Only on LevelDB: PostgreSQL is shared by the nodes of a cluster, and a roster
+ * another node changes would be stale here.
+ */
+function rosterStore(ctx: ModuleContext, opts: RosterOptions): RosterStore {
+  const store = ctx.node.stores.roster({ sync: opts.sync_writes });
+  if (!opts.use_cache || ctx.node.config.storage !== 'leveldb') return store;
+  const cached = cachedRosterStore(store, { size: opts.cache_size, lifeTime: opts.cache_life_time });
+  void ctx.self.exited.then(() => cached.close());
+  return cached;
+}
 
 export const modRoster: ModuleSpec<RosterOptions> = {
   name: 'mod_roster',
@@ -128,7 +146,7 @@ export const modRoster: ModuleSpec<RosterOptions> = {
   options,
   defaultEnabled: true,
   start(ctx, opts) {
-    const r: Roster = { ctx, opts, store: ctx.node.stores.roster({ sync: opts.sync_writes }) };
+    const r: Roster = { ctx, opts, store: rosterStore(ctx, opts) };
     const features = (): Element[] => [
       ...(opts.versioning ? [createElement('ver', { xmlns: NS_ROSTERVER })] : []),
       ...(opts.pre_approval ? [createElement('sub', { xmlns: NS_PRE_APPROVAL })] : []),

@@ -9,6 +9,7 @@ import { tryParseJid, type Jid } from '../jid.js';
 import { stanzaError, type StanzaError } from '../stanza/error.js';
 import { parseDateTime } from './id.js';
 import { NS_MAM, NS_XDATA } from './ns.js';
+import { submittedFields } from '../xdata/fields.js';
 
 export interface MamFilter {
   /** §4.1.1: bare matches every resource, full only itself. */
@@ -25,21 +26,6 @@ export interface MamFilter {
 
 const SINGLE = new Set(['FORM_TYPE', 'with', 'start', 'end', 'before-id', 'after-id']);
 const MAX_IDS = 1000;
-
-type Fields = Map<string, string[]>;
-
-/** XEP-0004 §3.3: the submitted fields by var, each with its values. */
-function fields(x: Element): Fields | StanzaError {
-  if ((x.attrs.type ?? 'submit') !== 'submit') return stanzaError('bad-request', "the query form must be type='submit'");
-  const out: Fields = new Map();
-  for (const field of x.getChildren('field')) {
-    const name = field.attrs.var;
-    if (!name) return stanzaError('bad-request', 'a form field without var');
-    if (out.has(name)) return stanzaError('bad-request', `field '${name}' given twice`);
-    out.set(name, field.getChildren('value').map((v) => v.getText()));
-  }
-  return out;
-}
 
 /** Applies one field to the filter; an error when its value is not what the field takes. */
 function apply(filter: MamFilter, name: string, values: string[]): StanzaError | null {
@@ -81,7 +67,7 @@ function apply(filter: MamFilter, name: string, values: string[]): StanzaError |
 export function parseQueryForm(x: Element | undefined): MamFilter | StanzaError {
   const filter: MamFilter = {};
   if (!x) return filter;
-  const parsed = fields(x);
+  const parsed = submittedFields(x);
   if (parsed instanceof Map) {
     for (const [name, values] of parsed) {
       const error = apply(filter, name, values);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 export type Db = Level<string, unknown>;
 
-export const TABLES = ['passwd', 'roster', 'roster_version', 'offline', 'vcard', 'private', 'privacy', 'mam', 'muc_room', 'last_activity'] as const;
+export const TABLES = ['passwd', 'roster', 'roster_version', 'offline', 'offline_count', 'vcard', 'private', 'privacy', 'mam', 'muc_room', 'last_activity'] as const;
 export type TableName = (typeof TABLES)[number];
 
 export async function openDb(dataDir: string): Promise<Db> {
@@ -40,3 +40,14 @@ function makeTable<V>(db: Db, name: TableName) {
 
 /** Key of a user's row: `host\0user` sorts all rows of one host together. */
 export const userKey = (user: string, host: string): string => `${host}\0${user}`;
+
+/**
+ * A point read of one small record, done synchronously: LevelDB answers it from its memtable or
+ * block cache in about 2 µs, where `get()` costs ~20 µs of CPU and two thread-pool hops. Used for
+ * the reads on every login and stanza path (credentials, roster version, block list, vCard hash,
+ * archive preferences); range reads and every write stay asynchronous.
+ */
+export async function readNow<V>(sublevel: ReturnType<typeof makeTable<V>>, key: string): Promise<V | undefined> {
+  // A sublevel just made is still opening: `get()` waits for it, `getSync()` would throw.
+  return sublevel.status === 'open' ? sublevel.getSync(key) : sublevel.get(key);
+}

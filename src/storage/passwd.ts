@@ -2,7 +2,7 @@
  * Account credentials (ejabberd_auth): SCRAM salted keys per hash, never the password, unless
  * `auth.password_format: plain` was chosen (migrations, Tsung benchmarks; as ejabberd offers).
  */
-import { table, userKey, type Db } from './db.js';
+import { readNow, table, userKey, type Db } from './db.js';
 import { deriveScramCredentials, type ScramCredentials, type ScramHash } from '../sasl/scram_credentials.js';
 
 export type StoredAccount =
@@ -19,7 +19,7 @@ export interface PasswdStore {
 export function levelPasswdStore(db: Db): PasswdStore {
   const passwd = table<StoredAccount>(db, 'passwd');
   return {
-    get: (user, host) => passwd.get(userKey(user, host)),
+    get: (user, host) => readNow(passwd, userKey(user, host)),
     set: (user, host, account) => passwd.put(userKey(user, host), account),
     remove: (user, host) => passwd.del(userKey(user, host)),
     async users(host) {

@@ -57,11 +57,11 @@ test('a module disabled in troupe.yml: exactly its features disappear, and its I
   await Promise.all([full.stop(), less.stop()]);
 });
 
-test('server items: none yet; a node nobody knows → item-not-found; set → not-allowed; not <query/> → bad-request', async () => {
+test('server items: the MUC service only; a node nobody knows → item-not-found; set → not-allowed; not <query/> → bad-request', async () => {
   const alice = await login(server, 'alice', 'bad');
   const result = await items(alice, 'localhost');
   assert.equal(result.attrs.type, 'result');
-  assert.equal(result.getChild('query', NS_ITEMS)?.getChildren('item').length, 0);
+  assert.deepEqual(result.getChild('query', NS_ITEMS)?.getChildren('item').map((i) => i.attrs.jid), ['conference.localhost']);
   assert.equal(condition(await info(alice, 'localhost', 'urn:nobody#knows')), 'item-not-found');
   assert.equal(condition(await items(alice, 'localhost', 'urn:nobody#knows')), 'item-not-found');
   assert.equal(condition(await info(alice, 'alice@localhost', 'urn:nobody#knows')), 'item-not-found');

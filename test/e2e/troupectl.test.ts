@@ -11,7 +11,7 @@ import { startServer, type TestServer } from '../support/server.js';
 import { rawSession } from '../support/xmpp.js';
 import type { TreeNode } from '../../src/control/protocol.js';
 
-const ACTORS = ['hooks', 'storage', 'router', 'local', 'sm', 'modules_sup', 'c2s_sup', 'listeners_sup', 'control'];
+const ACTORS = ['hooks', 'storage', 'router', 'local', 'sm', 'muc_room_sup', 'modules_sup', 'c2s_sup', 'listeners_sup', 'control'];
 
 async function tree(server: TestServer): Promise<TreeNode> {
   const r = await server.ctl(['tree', '--json']);

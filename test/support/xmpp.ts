@@ -69,7 +69,7 @@ export async function connect(o: ClientOptions): Promise<TestClient> {
         return Promise.resolve(seen);
       }
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no matching stanza received')), timeoutMs);
+        const timer = setTimeout(() => reject(new Error('no matching stanza received; last: ' + received.slice(-5).map(String).join('\n'))), timeoutMs);
         waiters.push({
           match,
           resolve: (el) => {
