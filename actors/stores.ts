@@ -40,6 +40,8 @@ export interface WriteOptions {
 }
 
 export interface Stores {
+  /** Other nodes write the same data (PostgreSQL): a per-node cache of it would go stale. */
+  readonly shared: boolean;
   passwd(): PasswdStore;
   roster(opts?: WriteOptions): RosterStore;
   offline(opts?: WriteOptions): OfflineStore;
@@ -53,6 +55,7 @@ export interface Stores {
 
 export function levelStores(holder: { readonly db: Db }): Stores {
   return {
+    shared: false,
     passwd: () => levelPasswdStore(holder.db),
     roster: (opts) => levelRosterStore(holder, opts),
     offline: (opts) => levelOfflineStore(holder, opts),
@@ -67,6 +70,7 @@ export function levelStores(holder: { readonly db: Db }): Stores {
 
 export function pgStores(holder: { readonly pg: PgHandle }): Stores {
   return {
+    shared: true,
     passwd: () => pgPasswdStore(holder),
     roster: (opts) => pgRosterStore(holder, opts),
     offline: (opts) => pgOfflineStore(holder, opts),
