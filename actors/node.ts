@@ -48,6 +48,7 @@ export function createNode(config: Config, tls: TlsMaterial, configPath?: string
   const accounts = new Accounts(() => stores.passwd(), {
     passwordFormat: config.auth.password_format,
     scramIterations: config.auth.scram_iterations,
+    cache: !stores.shared,
   });
   return {
     config,

@@ -16,6 +16,7 @@ import type { PrivateStore } from './modules/mod_private.store.js';
 import type { VcardStore } from './modules/mod_vcard.store.js';
 import type { BlockingStore } from './modules/mod_blocking.store.js';
 import type { LastStore } from './modules/mod_last.store.js';
+import type { MucStore } from './modules/mod_muc.store.js';
 import { levelRosterStore } from './modules/mod_roster.level.js';
 import { levelOfflineStore } from './modules/mod_offline.level.js';
 import { levelMamStore } from './modules/mod_mam.level.js';
@@ -23,6 +24,7 @@ import { levelPrivateStore } from './modules/mod_private.level.js';
 import { levelVcardStore } from './modules/mod_vcard.level.js';
 import { levelBlockingStore } from './modules/mod_blocking.level.js';
 import { levelLastStore } from './modules/mod_last.level.js';
+import { levelMucStore } from './modules/mod_muc.level.js';
 import { pgRosterStore } from './modules/mod_roster.pg.js';
 import { pgOfflineStore } from './modules/mod_offline.pg.js';
 import { pgMamStore } from './modules/mod_mam.pg.js';
@@ -30,6 +32,7 @@ import { pgPrivateStore } from './modules/mod_private.pg.js';
 import { pgVcardStore } from './modules/mod_vcard.pg.js';
 import { pgBlockingStore } from './modules/mod_blocking.pg.js';
 import { pgLastStore } from './modules/mod_last.pg.js';
+import { pgMucStore } from './modules/mod_muc.pg.js';
 
 /** `sync`: a write resolves only once durable (fsync / WAL flush), else soon after. */
 export interface WriteOptions {
@@ -37,6 +40,8 @@ export interface WriteOptions {
 }
 
 export interface Stores {
+  /** Other nodes write the same data (PostgreSQL): a per-node cache of it would go stale. */
+  readonly shared: boolean;
   passwd(): PasswdStore;
   roster(opts?: WriteOptions): RosterStore;
   offline(opts?: WriteOptions): OfflineStore;
@@ -45,10 +50,12 @@ export interface Stores {
   vcard(): VcardStore;
   blocking(): BlockingStore;
   last(): LastStore;
+  muc(): MucStore;
 }
 
 export function levelStores(holder: { readonly db: Db }): Stores {
   return {
+    shared: false,
     passwd: () => levelPasswdStore(holder.db),
     roster: (opts) => levelRosterStore(holder, opts),
     offline: (opts) => levelOfflineStore(holder, opts),
@@ -57,11 +64,13 @@ export function levelStores(holder: { readonly db: Db }): Stores {
     vcard: () => levelVcardStore(holder),
     blocking: () => levelBlockingStore(holder),
     last: () => levelLastStore(holder),
+    muc: () => levelMucStore(holder),
   };
 }
 
 export function pgStores(holder: { readonly pg: PgHandle }): Stores {
   return {
+    shared: true,
     passwd: () => pgPasswdStore(holder),
     roster: (opts) => pgRosterStore(holder, opts),
     offline: (opts) => pgOfflineStore(holder, opts),
@@ -70,6 +79,7 @@ export function pgStores(holder: { readonly pg: PgHandle }): Stores {
     vcard: () => pgVcardStore(holder),
     blocking: () => pgBlockingStore(holder),
     last: () => pgLastStore(holder),
+    muc: () => pgMucStore(holder),
   };
 }
 

@@ -22,7 +22,6 @@ import type { ModuleContext, ModuleSpec } from '../gen_mod.js';
 import { IqTable, processIq, type Iq, type IqAnswer } from '../iq_handler.js';
 import { bounce } from '../router.js';
 import type { ItemsAcc } from './mod_disco.js';
-import { levelMucStore } from './mod_muc.level.js';
 import type { MucStore } from './mod_muc.store.js';
 import { roomName, type MucOptions, type RoomArgs, type RoomRoute } from './mod_muc_room.js';
 import { roomTable } from './mod_muc_room.state.js';
@@ -109,7 +108,7 @@ export const modMuc: ModuleSpec<MucOptions> = {
   defaultEnabled: true,
   start(ctx, opts) {
     const service = jid('', opts.host.replaceAll('@HOST@', ctx.host));
-    const m: Muc = { ctx, opts, service, store: levelMucStore(ctx.node.storage), iq: new IqTable() };
+    const m: Muc = { ctx, opts, service, store: ctx.node.stores.muc(), iq: new IqTable() };
     m.iq = serviceIqTable(m);
     return [
       { route: service.domain, handler: (from, to, stanza) => routeMuc(m, from, to, stanza) },

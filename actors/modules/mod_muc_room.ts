@@ -15,9 +15,7 @@ import type { ChildSpec } from '../../supervision/child_spec.js';
 import type { Jid } from '../../src/jid.js';
 import { DEFAULT_CONFIG } from '../../src/muc/config.js';
 import { STATUS } from '../../src/muc/ns.js';
-import { levelMamStore } from './mod_mam.level.js';
 import type { Node } from '../node.js';
-import { levelMucStore } from './mod_muc.level.js';
 import { roomTable, type RoomData } from './mod_muc_room.state.js';
 import { sendPresenceOf, roomPresence } from './mod_muc_room.presence.js';
 import { roomMessage } from './mod_muc_room.message.js';
@@ -76,7 +74,7 @@ const finished = (r: Room, self: Process): boolean => (r.destroyed || r.data.occ
 const roomServer: GenServer<Room, RoomArgs> = {
   async init({ node, jid: room, opts }, self) {
     const table = roomTable(node);
-    const base = { node, self, opts, store: levelMucStore(node.storage), mam: levelMamStore(node.storage), destroyed: false };
+    const base = { node, self, opts, store: node.stores.muc(), mam: node.stores.mam(), destroyed: false };
     const kept = table.get(room.bareString());
     const r: Room = { ...base, data: kept ?? (await loadRoom(base, room)), iq: new IqTable() };
     r.iq = roomIqTable(r);

@@ -15,6 +15,7 @@ const READ = `
          coalesce((SELECT json_agg(item ORDER BY contact) FROM roster WHERE host = $1 AND username = $2), '[]') AS items`;
 
 const ITEM = 'SELECT item FROM roster WHERE host = $1 AND username = $2 AND contact = $3';
+const VERSION = 'SELECT version::int AS version FROM roster_version WHERE host = $1 AND username = $2';
 
 type Queryable = Pick<PoolClient, 'query'>;
 
@@ -49,7 +50,7 @@ export function pgRosterStore(holder: { readonly pg: PgHandle }, opts: { sync: b
   return {
     transaction(user, host, fn) {
       return userSession(holder, 'roster', user, host, async (client) => {
-        let { version } = await readRoster(client, user, host);
+        let version = (await client.query<{ version: number }>(VERSION, [host, user])).rows[0]?.version ?? 0;
         const tx: RosterTx = {
           get version() {
             return version;

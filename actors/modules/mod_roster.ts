@@ -134,7 +134,7 @@ const options = z.strictObject({
  */
 function rosterStore(ctx: ModuleContext, opts: RosterOptions): RosterStore {
   const store = ctx.node.stores.roster({ sync: opts.sync_writes });
-  if (!opts.use_cache || ctx.node.config.storage !== 'leveldb') return store;
+  if (!opts.use_cache || ctx.node.stores.shared) return store;
   const cached = cachedRosterStore(store, { size: opts.cache_size, lifeTime: opts.cache_life_time });
   void ctx.self.exited.then(() => cached.close());
   return cached;

@@ -1,6 +1,7 @@
 /**
  * Account lookups for logins (ejabberd_auth): a node-cache in front of the passwd store, so a
- * login storm does not read LevelDB once per SASL step; invalidated on every change.
+ * login storm does not read LevelDB once per SASL step; invalidated on every change. Off when
+ * the store is shared with other nodes, whose changes this node would not see.
  */
 import NodeCache from 'node-cache';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
@@ -11,6 +12,7 @@ import { verifyPlainAgainstScram } from '../sasl/plain.js';
 export interface AuthOptions {
   passwordFormat: 'scram' | 'plain';
   scramIterations: number;
+  cache: boolean;
 }
 
 export class Accounts {
@@ -19,6 +21,7 @@ export class Accounts {
   constructor(private readonly store: () => PasswdStore, private readonly options: AuthOptions) {}
 
   async get(user: string, host: string): Promise<StoredAccount | undefined> {
+    if (!this.options.cache) return this.store().get(user, host);
     const key = `${user}@${host}`;
     const cached = this.cache.get<StoredAccount | null>(key);
     if (cached !== undefined) return cached ?? undefined;

@@ -1,6 +1,7 @@
 /**
  * `storage: postgres` end to end (issue #9): real nodes on a real PostgreSQL. Two nodes boot at
- * once on an empty database (the migrations run once) and share accounts; the seed's roster set
+ * once on an empty database (the migrations run once) and share accounts (no node keeps a stale
+ * copy of them); the seed's roster set
  * is stored as one row with its version, and survives a restart on a fresh data dir: what
  * survives is in PostgreSQL, not in the node's files.
  */
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { MIGRATIONS } from '../../src/storage/pg/migrations.js';
 import { startServer, type TestServer } from '../support/server.js';
-import { xml } from '../support/xmpp.js';
+import { connect, xml } from '../support/xmpp.js';
 import { isPush, items, login, NS_ROSTER, pushedItem, register, rosterGet } from '../support/im.js';
 import { postgresSkip, startPostgres, type TestPostgres } from '../support/postgres.js';
 
@@ -37,7 +38,7 @@ describe('storage: postgres', { skip: postgresSkip }, () => {
     await postgres?.stop();
   });
 
-  test('two nodes boot at once on an empty database: migrated once, accounts shared', async () => {
+  test('two nodes boot at once on an empty database: migrated once, accounts shared, no stale login cache', async () => {
     const [a, b] = await Promise.all([node(), node()]);
     const { rows } = await db.query('SELECT version FROM schema_migrations ORDER BY version');
     assert.deepEqual(rows.map((r) => r.version), MIGRATIONS.map((m) => m.version));
@@ -45,6 +46,11 @@ describe('storage: postgres', { skip: postgresSkip }, () => {
     assert.deepEqual((await b!.ctl(['registered-users', 'localhost'])).stdout.trim().split('\n'), ['alice', 'bob']);
     const onB = await login(b!, 'alice', 'desk');
     await onB.stop();
+    // b has just read alice's credentials; a password changed on a applies on b at once.
+    assert.equal((await a!.ctl(['passwd', 'alice', 'localhost', 'changed'])).code, 0);
+    await assert.rejects(login(b!, 'alice', 'old'), 'the old password no longer works on b');
+    await (await connect({ port: b!.ports.c2s, username: 'alice', password: 'changed', resource: 'new' })).stop();
+    assert.equal((await a!.ctl(['passwd', 'alice', 'localhost', 'alice-pw'])).code, 0);
     const backup = await a!.ctl(['backup', join(a!.dir, 'backup.jsonl')]);
     assert.equal(backup.code, 1);
     assert.match(backup.stderr, /pg_dump/);

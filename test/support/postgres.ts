@@ -5,9 +5,9 @@
  * (Debian's package creates it) and the dir is theirs. Tests skip, saying why, only when the
  * binaries are absent.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -42,14 +42,19 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
-/** Data dirs of the clusters this process started and has not stopped. */
-const running = new Set<string>();
-// A run cut short, or the shared cluster below, must not outlive the tests (pg_ctl detaches
-// the server from this process).
+/** The clusters this process started and has not stopped: temp dir → postmaster pid. */
+const running = new Map<string, number>();
+// A run cut short, or the shared cluster below, must not outlive the tests (pg_ctl detaches the
+// server from this process). Only synchronous work happens at exit, and it must be quick (the
+// test runner may end this process soon after): SIGQUIT is PostgreSQL's immediate shutdown.
 process.on('exit', () => {
-  for (const data of running) {
-    spawnSync(...command('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']));
-    rmSync(join(data, '..'), { recursive: true, force: true });
+  for (const [dir, pid] of running) {
+    try {
+      process.kill(pid, 'SIGQUIT');
+    } catch {
+      // already gone
+    }
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
   }
 });
 
@@ -66,7 +71,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   // Test data only: no fsync; the unix socket in our dir, no TCP port to collide on.
   const options = `-c listen_addresses='' -k ${dir} -c fsync=off -c full_page_writes=off`;
   await run(...command('pg_ctl', ['-D', data, '-w', '-l', join(dir, 'log'), '-o', options, 'start']));
-  running.add(data);
+  running.set(dir, Number((await readFile(join(data, 'postmaster.pid'), 'utf8')).split('\n')[0]));
   const url = (database = 'postgres') => `postgresql://postgres@/${database}?host=${encodeURIComponent(dir)}`;
   return {
     url,
@@ -82,7 +87,7 @@ export async function startPostgres(): Promise<TestPostgres> {
     },
     async stop() {
       await run(...command('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']));
-      running.delete(data);
+      running.delete(dir);
       await rm(dir, { recursive: true, force: true });
     },
   };

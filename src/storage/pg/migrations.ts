@@ -36,6 +36,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE last_activity (${user}, at bigint NOT NULL, status text NOT NULL, PRIMARY KEY (host, username));
     `,
   },
+  {
+    version: 2,
+    name: 'mod_muc persistent rooms',
+    sql: 'CREATE TABLE muc_room (service text COLLATE "C" NOT NULL, name text COLLATE "C" NOT NULL, room jsonb NOT NULL, PRIMARY KEY (service, name))',
+  },
 ];
 
 /** The advisory lock key of schema migrations (one bigint, apart from the stores' two-int keys). */
