@@ -166,4 +166,6 @@ async function main(): Promise<void> {
   for (const r of rows) console.log(r);
 }
 
-await main();
+// The test support unrefs the nodes it starts (a test's runner keeps the loop alive); here a timer does.
+const keepAlive = setInterval(() => undefined, 1000);
+await main().finally(() => clearInterval(keepAlive));
