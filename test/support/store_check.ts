@@ -7,6 +7,7 @@
  *   offline         host\0user\0seq     → {xml, from}; seq only grows per user
  *   offline_count   host\0user          → {n, last}: how many of them, and the last seq
  *   mam             host\0user\0id      → {peer, out, xml}; ids sort by receive time
+ *   muc_room        service\0room       → {config, affiliations, subject} (mod_muc.level.ts)
  */
 import { join } from 'node:path';
 import { Level } from 'level';
@@ -24,6 +25,8 @@ export interface Snapshot {
   /** user → the stored count of its offline messages, and the last seq. */
   offlineCount: Map<string, { n: number; last: number }>;
   mam: Rows;
+  /** `service\0room` → the stored room, as read. */
+  mucRooms: Map<string, unknown>;
 }
 
 /** Opens `<dir>/data/db` (which proves LevelDB recovers its log) and reads the tables. */
@@ -49,7 +52,8 @@ export async function readSnapshot(dir: string): Promise<Snapshot> {
     }
     const rosterVersion = new Map((await rows('roster_version')).map(([[, user], v]) => [user as string, v as number]));
     const offlineCount = new Map((await rows('offline_count')).map(([[, user], v]) => [user as string, v as { n: number; last: number }]));
-    return { roster, rosterVersion, offline: byUser(await rows('offline')), offlineCount, mam: byUser(await rows('mam')) };
+    const mucRooms = new Map((await rows('muc_room')).map(([parts, v]) => [parts.join('\0'), v]));
+    return { roster, rosterVersion, offline: byUser(await rows('offline')), offlineCount, mam: byUser(await rows('mam')), mucRooms };
   } finally {
     await db.close();
   }
