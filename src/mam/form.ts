@@ -9,7 +9,7 @@ import { tryParseJid, type Jid } from '../jid.js';
 import { stanzaError, type StanzaError } from '../stanza/error.js';
 import { parseDateTime } from './id.js';
 import { NS_MAM, NS_XDATA } from './ns.js';
-import { submittedFields } from '../xdata/fields.js';
+import { formField, submittedFields } from '../xdata/fields.js';
 
 export interface MamFilter {
   /** §4.1.1: bare matches every resource, full only itself. */
@@ -78,8 +78,6 @@ export function parseQueryForm(x: Element | undefined): MamFilter | StanzaError 
   return parsed;
 }
 
-const field = (type: string, name: string, ...children: Element[]): Element => createElement('field', { type, var: name }, ...children);
-
 /** §4.1.5: the fields this server supports, none required. */
 export function queryForm(): Element {
   return createElement(
@@ -88,13 +86,13 @@ export function queryForm(): Element {
     createElement(
       'x',
       { xmlns: NS_XDATA, type: 'form' },
-      field('hidden', 'FORM_TYPE', createElement('value', null, NS_MAM)),
-      field('jid-single', 'with'),
-      field('text-single', 'start'),
-      field('text-single', 'end'),
-      field('text-single', 'before-id'),
-      field('text-single', 'after-id'),
-      field('list-multi', 'ids', createElement('validate', { xmlns: 'http://jabber.org/protocol/xdata-validate', datatype: 'xs:string' }, createElement('open'))),
+      formField('FORM_TYPE', 'hidden', [NS_MAM]),
+      formField('with', 'jid-single'),
+      formField('start', 'text-single'),
+      formField('end', 'text-single'),
+      formField('before-id', 'text-single'),
+      formField('after-id', 'text-single'),
+      formField('ids', 'list-multi', [], createElement('validate', { xmlns: 'http://jabber.org/protocol/xdata-validate', datatype: 'xs:string' }, createElement('open'))),
     ),
   );
 }

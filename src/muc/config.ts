@@ -7,7 +7,7 @@
  */
 import { createElement, type Element } from 'ltx';
 import { stanzaError, type StanzaError } from '../stanza/error.js';
-import { submittedFields } from '../xdata/fields.js';
+import { formField, submittedFields } from '../xdata/fields.js';
 import { NS_XDATA } from '../mam/ns.js';
 import { NS_MUC, NS_MUC_ROOMCONFIG, NS_MUC_ROOMINFO } from './ns.js';
 
@@ -82,7 +82,7 @@ const show = (v: RoomConfig[keyof RoomConfig]): string => (typeof v === 'boolean
 /** The form of §10.2 Example 163, filled with the current settings. */
 export function configForm(config: RoomConfig, maxUsersLimit: number): Element {
   const x = createElement('x', { xmlns: NS_XDATA, type: 'form' }, createElement('title', null, 'Room configuration'));
-  x.append(createElement('field', { var: 'FORM_TYPE', type: FORM_TYPE_TYPE }, value(NS_MUC_ROOMCONFIG)));
+  x.append(formField('FORM_TYPE', FORM_TYPE_TYPE, [NS_MUC_ROOMCONFIG]));
   for (const [name, spec] of Object.entries(FIELDS)) {
     const field = createElement('field', { var: name, type: XDATA_TYPE[spec.kind], label: spec.label }, value(show(config[spec.key])));
     for (const option of spec.options ?? []) field.append(createElement('option', { label: option }, value(option)));
@@ -157,11 +157,11 @@ export function roomFeatures(c: RoomConfig): string[] {
 
 /** §15.5.4: the XEP-0128 form of a room's disco#info. */
 export function roomInfoForm(c: RoomConfig, occupants: number, subject: string): Element {
-  const field = (name: string, v: string): Element => createElement('field', { var: name }, value(v));
+  const field = (name: string, v: string): Element => formField(name, null, [v]);
   return createElement(
     'x',
     { xmlns: NS_XDATA, type: 'result' },
-    createElement('field', { var: 'FORM_TYPE', type: FORM_TYPE_TYPE }, value(NS_MUC_ROOMINFO)),
+    formField('FORM_TYPE', FORM_TYPE_TYPE, [NS_MUC_ROOMINFO]),
     field('muc#roominfo_description', c.description),
     field('muc#roominfo_occupants', String(occupants)),
     field('muc#roominfo_subject', subject),

@@ -7,6 +7,7 @@ import { clone, createElement, type Element } from 'ltx';
 import { NS_XDATA } from '../mam/ns.js';
 import { NS_MUC_REQUEST, NS_MUC_USER } from './ns.js';
 import { userX } from './presence.js';
+import { formField } from '../xdata/fields.js';
 
 /** The sender's message as the room sends it on: from its occupant JID, without its `to`. */
 export function reflected(stanza: Element, from: string): Element {
@@ -33,8 +34,6 @@ export function statusMessage(room: string, codes: number[]): Element {
   return createElement('message', { from: room, type: 'groupchat' }, userX(null, codes));
 }
 
-const field = (name: string, type: string, v: string): Element => createElement('field', { var: name, type }, createElement('value', null, v));
-
 /** §8.6 Example 82: the approval form a moderator receives for a voice request. */
 export function voiceRequestForm(room: string, jid: string, nick: string): Element {
   return createElement(
@@ -44,11 +43,11 @@ export function voiceRequestForm(room: string, jid: string, nick: string): Eleme
       'x',
       { xmlns: NS_XDATA, type: 'form' },
       createElement('title', null, 'Voice request'),
-      field('FORM_TYPE', 'hidden', NS_MUC_REQUEST),
-      field('muc#role', 'list-single', 'participant'),
-      field('muc#jid', 'jid-single', jid),
-      field('muc#roomnick', 'text-single', nick),
-      field('muc#request_allow', 'boolean', 'false'),
+      formField('FORM_TYPE', 'hidden', [NS_MUC_REQUEST]),
+      formField('muc#role', 'list-single', ['participant']),
+      formField('muc#jid', 'jid-single', [jid]),
+      formField('muc#roomnick', 'text-single', [nick]),
+      formField('muc#request_allow', 'boolean', ['false']),
     ),
   );
 }

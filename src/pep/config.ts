@@ -8,6 +8,7 @@ import { createElement, type Element } from 'ltx';
 import { NS_XDATA } from '../disco/info.js';
 import { stanzaError, type StanzaError } from '../stanza/error.js';
 import { NS_NODE_CONFIG } from './ns.js';
+import { formField } from '../xdata/fields.js';
 
 export type AccessModel = 'open' | 'presence' | 'whitelist';
 export type SendLastPublishedItem = 'never' | 'on_sub' | 'on_sub_and_presence';
@@ -105,7 +106,7 @@ export const meetsPreconditions = (config: NodeConfig, wanted: Partial<NodeConfi
   (Object.keys(wanted) as (keyof NodeConfig)[]).every((k) => config[k] === wanted[k]);
 
 const field = (name: string, type: string, value: string, options: readonly string[] = []): Element =>
-  createElement('field', { var: name, type }, createElement('value', {}, value), ...options.map((o) => createElement('option', {}, createElement('value', {}, o))));
+  formField(name, type, [value], ...options.map((o) => createElement('option', {}, createElement('value', {}, o))));
 
 /** §8.2.1: the node's configuration as a form for its owner. */
 export function configForm(config: NodeConfig): Element {

@@ -9,6 +9,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { createElement, type Element } from 'ltx';
 import { appError, stanzaError, type StanzaError } from '../stanza/error.js';
 import { NS_XDATA } from '../disco/info.js';
+import { formField } from '../xdata/fields.js';
 
 export const NS_HTTP_UPLOAD = 'urn:xmpp:http:upload:0';
 
@@ -91,8 +92,8 @@ export const slotElement = (putUrl: string, getUrl: string): Element =>
 export const maxSizeForm = (max: number): Element =>
   createElement(
     'x', { xmlns: NS_XDATA, type: 'result' },
-    createElement('field', { var: 'FORM_TYPE', type: 'hidden' }, createElement('value', {}, NS_HTTP_UPLOAD)),
-    createElement('field', { var: 'max-file-size' }, createElement('value', {}, String(max))),
+    formField('FORM_TYPE', 'hidden', [NS_HTTP_UPLOAD]),
+    formField('max-file-size', null, [String(max)]),
   );
 
 const TYPES: Record<string, string> = {

@@ -1,8 +1,9 @@
 /**
- * XEP-0004 §3.3: the fields of a submitted data form, by var, each with its values. Shared by
- * the forms this server reads (MAM queries, MUC room configuration and voice requests).
+ * XEP-0004: the fields of a submitted data form (§3.3), by var, each with its values, for the
+ * forms this server reads (MAM queries, MUC room configuration and voice requests); and the
+ * `<field/>` element of the forms it sends.
  */
-import type { Element } from 'ltx';
+import { createElement, type Element } from 'ltx';
 import { stanzaError, type StanzaError } from '../stanza/error.js';
 
 export type Fields = Map<string, string[]>;
@@ -18,4 +19,9 @@ export function submittedFields(x: Element): Fields | StanzaError {
     out.set(name, field.getChildren('value').map((v) => v.getText()));
   }
   return out;
+}
+
+/** §3.2: a `<field/>` with its values, then any other children (options, descriptions, validation). */
+export function formField(name: string, type: string | null, values: readonly string[] = [], ...children: Element[]): Element {
+  return createElement('field', type === null ? { var: name } : { var: name, type }, ...values.map((v) => createElement('value', null, v)), ...children);
 }
