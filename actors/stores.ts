@@ -54,12 +54,14 @@ export interface Stores {
 }
 
 export function levelStores(holder: { readonly db: Db }): Stores {
+  // One archive store for the node: its clock issues every archive id (mod_mam's and the rooms').
+  const mam = levelMamStore(holder);
   return {
     shared: false,
     passwd: () => levelPasswdStore(holder.db),
     roster: (opts) => levelRosterStore(holder, opts),
     offline: (opts) => levelOfflineStore(holder, opts),
-    mam: () => levelMamStore(holder),
+    mam: () => mam,
     private: () => levelPrivateStore(holder),
     vcard: () => levelVcardStore(holder),
     blocking: () => levelBlockingStore(holder),

@@ -3,51 +3,74 @@
  * the archive under `host\0user\0<id>`. Ids sort by time, so one range read returns an archive
  * in chronological order and a time filter is a pair of key bounds; the preferences key sorts
  * before the archive range and never falls inside anyone's.
+ *
+ * Ids only grow, also across restarts and a wall clock that steps back: one clock issues every
+ * id of the store, and `mam_clock` keeps a high-water mark above every id written (raised a
+ * second ahead, in the same write as the row that passed it, so about one write in a second
+ * carries it). A store starts its clock above the mark: an append reads nothing.
  */
 import { readNow, table, userKey, type Db } from '../../src/storage/db.js';
 import { archiveId, idTime, MonotonicClock, timeKey } from '../../src/mam/id.js';
 import type { Prefs } from '../../src/mam/prefs.js';
 import { lockFor } from './keyed_lock.js';
-import { groupCommitOf } from './group_commit.js';
+import { groupCommitOf, type DbOp } from './group_commit.js';
 import type { ArchiveEntry, ArchiveRange, ArchivedMessage, MamStore } from './mod_mam.store.js';
 
 type Row = ArchiveEntry | Prefs;
 
 const DELETE_CHUNK = 1000;
-/** Users whose newest id is remembered; past this the memory starts over (ids stay ordered: it is re-read). */
-const MAX_REMEMBERED = 50_000;
+const HIGH_WATER = 'high_water';
+/** How far (µs) the stored mark runs ahead of the ids issued. */
+const MARK_AHEAD = 1_000_000;
 
 const bound = (k: string, id: string | undefined, fallback: string): string => (id === undefined ? fallback : `${k}\0${id}`);
 
 export function levelMamStore(holder: { readonly db: Db }, opts: { sync: boolean } = { sync: false }): MamStore {
   const lock = lockFor(holder, 'mam');
-  const clock = new MonotonicClock();
-  /** userKey → the time of the newest id in that archive. */
-  const newest = new Map<string, number>();
   const mam = () => table<Row>(holder.db, 'mam');
+  const marks = () => table<number>(holder.db, 'mam_clock');
   // Through the handle's group commit: the archive writes of every chat in flight make one LevelDB write.
+  const commit = (ops: DbOp[]) => groupCommitOf(holder.db, opts.sync).commit(ops);
   const write = (ops: { type: 'put' | 'del'; key: string; value?: Row }[]) =>
-    groupCommitOf(holder.db, opts.sync).commit(
-      ops.map((op) => (op.type === 'put' ? { type: 'put' as const, sublevel: mam(), key: op.key, value: op.value as Row } : { type: 'del' as const, sublevel: mam(), key: op.key })),
-    );
+    commit(ops.map((op) => (op.type === 'put' ? { type: 'put' as const, sublevel: mam(), key: op.key, value: op.value as Row } : { type: 'del' as const, sublevel: mam(), key: op.key })));
   const range = (k: string, r: { gte?: string; lt?: string } = {}) => ({ gte: bound(k, r.gte, `${k}\0`), lt: bound(k, r.lt, `${k}\u0001`) });
 
-  async function newestTime(k: string): Promise<number> {
-    const known = newest.get(k);
-    if (known !== undefined) return known;
-    const [last] = await mam().keys({ ...range(k), reverse: true, limit: 1 }).all();
-    return last === undefined ? 0 : idTime(last.slice(k.length + 1));
+  const clock = new MonotonicClock();
+  /** The mark found at start: every id is above it. */
+  let floor = 0;
+  /** The mark as this store last wrote (or found) it: every id written is at or below it. */
+  let mark = 0;
+  let started: Promise<void> | null = null;
+
+  /** The mark, or for a database archived into before marks were kept, the newest id in it (one scan, once). */
+  async function storedMark(): Promise<number> {
+    const stored = await readNow(marks(), HIGH_WATER);
+    if (stored !== undefined) return stored;
+    let newest = 0;
+    for await (const key of mam().keys()) {
+      const id = key.split('\0')[2];
+      if (id !== undefined) newest = Math.max(newest, idTime(id));
+    }
+    return newest;
   }
+
+  /** Loads the mark once, before the first append. */
+  const start = (): Promise<void> => (started ??= storedMark().then((m) => void (floor = mark = m)));
 
   return {
     append(user, host, entry) {
       const k = userKey(user, host);
       return lock.run(k, async () => {
-        const us = clock.next(await newestTime(k));
-        if (newest.size >= MAX_REMEMBERED) newest.clear();
-        newest.set(k, us);
+        await start();
+        // From here to commit() nothing yields: rows reach the group commit in the order of their ids.
+        const us = clock.next(floor);
         const id = archiveId(us);
-        await write([{ type: 'put', key: `${k}\0${id}`, value: entry }]);
+        const ops: DbOp[] = [{ type: 'put', sublevel: mam(), key: `${k}\0${id}`, value: entry }];
+        if (us > mark) {
+          mark = us + MARK_AHEAD;
+          ops.push({ type: 'put', sublevel: marks(), key: HIGH_WATER, value: mark });
+        }
+        await commit(ops);
         return id;
       });
     },
@@ -99,7 +122,6 @@ export function levelMamStore(holder: { readonly db: Db }, opts: { sync: boolean
       return lock.run(k, async () => {
         const keys = await mam().keys(range(k)).all();
         await write([k, ...keys].map((key) => ({ type: 'del' as const, key })));
-        newest.delete(k);
       });
     },
 

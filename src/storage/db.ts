@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 export type Db = Level<string, unknown>;
 
-export const TABLES = ['passwd', 'roster', 'roster_version', 'offline', 'offline_count', 'vcard', 'private', 'privacy', 'mam', 'muc_room', 'last_activity', 'pep'] as const;
+export const TABLES = ['passwd', 'roster', 'roster_version', 'offline', 'offline_count', 'vcard', 'private', 'privacy', 'mam', 'muc_room', 'last_activity', 'pep', 'mam_clock'] as const;
 export type TableName = (typeof TABLES)[number];
 
 export async function openDb(dataDir: string): Promise<Db> {

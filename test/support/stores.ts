@@ -15,6 +15,8 @@ import { postgresSkip, startPostgres, type TestPostgres } from './postgres.js';
 export interface StoreBackend {
   name: 'leveldb' | 'postgres';
   stores: Stores;
+  /** The stores a restarted node builds over the same database. */
+  restart(): Stores;
   /** Writes an archive row under an id of the test's choosing (ids from the past or the future). */
   putArchived(user: string, host: string, id: string, entry: ArchiveEntry): Promise<void>;
 }
@@ -38,6 +40,7 @@ function leveldb(holder: { db: Db }): StoreBackend {
   return {
     name: 'leveldb',
     stores: levelStores(holder),
+    restart: () => levelStores(holder),
     putArchived: (user, host, id, entry) => table<ArchiveEntry>(holder.db, 'mam').put(`${host}\0${user}\0${id}`, entry),
   };
 }
@@ -46,6 +49,7 @@ function postgres(holder: { pg: PgHandle }): StoreBackend {
   return {
     name: 'postgres',
     stores: pgStores(holder),
+    restart: () => pgStores(holder),
     async putArchived(user, host, id, entry) {
       await holder.pg.pool.query('INSERT INTO mam (host, username, id, peer, out, xml) VALUES ($1, $2, $3, $4, $5, $6)', [host, user, id, entry.peer, entry.out, entry.xml]);
     },

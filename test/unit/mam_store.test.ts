@@ -4,15 +4,18 @@
  * of everything in one batch, retention deleting only what is older than the cutoff.
  */
 import { forEachBackend } from '../support/stores.js';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseJid } from '../../src/jid.js';
 import { idTime, timeKey } from '../../src/mam/id.js';
 import type { ArchiveEntry } from '../../actors/modules/mod_mam.store.js';
+import { levelStores } from '../../actors/stores.js';
+import { table } from '../../src/storage/db.js';
+import { useTempDb } from '../support/db.js';
 
 const entry = (peer: string, body: string, out = false): ArchiveEntry => ({ peer, out, xml: `<message><body>${body}</body></message>` });
 
-forEachBackend(({ stores, putArchived }) => {
+forEachBackend(({ stores, restart, putArchived }) => {
   test('append: ids grow in time order, also when appended concurrently; ranges and with', async () => {
     const s = stores.mam();
     const appended = await Promise.all(Array.from({ length: 30 }, (_, i) => s.append('juliet', 'localhost', entry(i % 2 ? 'romeo@montague.lit/orchard' : 'nurse@capulet.lit', `m${i}`))));
@@ -34,14 +37,15 @@ forEachBackend(({ stores, putArchived }) => {
     assert.deepEqual(await s.ids('juliet', 'example.org', {}), []);
   });
 
-  test('a new store (a restart) still appends after the newest id, even if the clock is behind', async () => {
-    const s1 = stores.mam();
-    const future = (Date.now() + 3_600_000) * 1000;
-    await putArchived('tybalt', 'localhost', `${timeKey(future)}aaaaaa`, entry('x@y', 'future'));
-    const s2 = stores.mam();
-    const id = await s2.append('tybalt', 'localhost', entry('x@y', 'now'));
-    assert.ok(idTime(id) > future);
-    assert.deepEqual((await s1.ids('tybalt', 'localhost', {})).at(-1), id);
+  test('after a restart, appends still come after every id of the previous run, even if the clock is now behind', async (t) => {
+    const ahead = Date.now() + 3_600_000;
+    t.mock.method(Date, 'now', () => ahead);
+    const earlier = await restart().mam().append('tybalt', 'localhost', entry('x@y', 'clock an hour ahead'));
+    t.mock.restoreAll();
+    assert.ok(idTime(earlier) >= ahead * 1000);
+    const id = await restart().mam().append('tybalt', 'localhost', entry('x@y', 'now'));
+    assert.ok(id > earlier, `${id} after ${earlier}`);
+    assert.deepEqual((await stores.mam().ids('tybalt', 'localhost', {})).at(-1), id);
   });
 
   test('preferences sit beside the archive, outside its range; removeUser drops both', async () => {
@@ -75,5 +79,15 @@ forEachBackend(({ stores, putArchived }) => {
     }
     assert.equal((await s.ids('old1', 'example.org', {})).length, 1);
     assert.equal((await s.ids('juliet', 'localhost', {})).length, before, 'recent archives untouched');
+  });
+});
+
+describe('leveldb, archived into before the clock mark was kept', () => {
+  const holder = useTempDb();
+  test('the first append of a store comes after the newest id already stored', async () => {
+    const future = (Date.now() + 3_600_000) * 1000;
+    await table<ArchiveEntry>(holder.db, 'mam').put(`localhost\0tybalt\0${timeKey(future)}aaaaaa`, entry('x@y', 'future'));
+    const id = await levelStores(holder).mam().append('mercutio', 'localhost', entry('x@y', 'now'));
+    assert.ok(idTime(id) > future);
   });
 });
