@@ -7,6 +7,7 @@
  *   offline         host\0user\0seq     → {xml, from}; seq only grows per user
  *   offline_count   host\0user          → {n, last}: how many of them, and the last seq
  *   mam             host\0user\0id      → {peer, out, xml}; ids sort by receive time
+ *   mam_clock       high_water          → a time (µs) at or after every archive id
  *   muc_room        service\0room       → {config, affiliations, subject} (mod_muc.level.ts)
  */
 import { join } from 'node:path';
@@ -25,6 +26,8 @@ export interface Snapshot {
   /** user → the stored count of its offline messages, and the last seq. */
   offlineCount: Map<string, { n: number; last: number }>;
   mam: Rows;
+  /** The archive clock's stored high-water mark (µs), if any. */
+  mamMark: number | undefined;
   /** `service\0room` → the stored room, as read. */
   mucRooms: Map<string, unknown>;
 }
@@ -53,7 +56,8 @@ export async function readSnapshot(dir: string): Promise<Snapshot> {
     const rosterVersion = new Map((await rows('roster_version')).map(([[, user], v]) => [user as string, v as number]));
     const offlineCount = new Map((await rows('offline_count')).map(([[, user], v]) => [user as string, v as { n: number; last: number }]));
     const mucRooms = new Map((await rows('muc_room')).map(([parts, v]) => [parts.join('\0'), v]));
-    return { roster, rosterVersion, offline: byUser(await rows('offline')), offlineCount, mam: byUser(await rows('mam')), mucRooms };
+    const mamMark = (await rows('mam_clock')).find(([[key]]) => key === 'high_water')?.[1] as number | undefined;
+    return { roster, rosterVersion, offline: byUser(await rows('offline')), offlineCount, mam: byUser(await rows('mam')), mamMark, mucRooms };
   } finally {
     await db.close();
   }
@@ -97,6 +101,8 @@ export function snapshotProblems(s: Snapshot): string[] {
     for (const [id, value] of entries) {
       const e = value as { peer?: unknown; out?: unknown; xml?: unknown };
       if (!isArchiveId(id) || idTime(id) <= last) problems.push(`mam ${user}: id ${id} not after ${last}`);
+      // A restart starts the clock above the mark: an id past it could be issued again, or lower.
+      if (s.mamMark === undefined || idTime(id) > s.mamMark) problems.push(`mam ${user}: id ${id} above the clock mark ${s.mamMark}`);
       if (!wholeXml(e.xml, 'message') || typeof e.peer !== 'string' || typeof e.out !== 'boolean') problems.push(`mam ${user}/${id}: not a whole entry`);
       last = idTime(id);
     }
