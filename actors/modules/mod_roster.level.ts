@@ -6,6 +6,8 @@
  * result sent to the client after the write survives a power cut; `sync: false` trades that for
  * speed (the OS may lose the last writes, LevelDB's log still keeps each batch atomic). Batches
  * of different users that meet are written together (group commit), one fsync for all.
+ * A user with any item has a version row (a first write that does not bump the version writes
+ * it as 0): a login of a user without one skips the range read.
  */
 import { readNow, table, userKey, type Db } from '../../src/storage/db.js';
 import type { RosterItem } from '../../src/roster/item.js';
@@ -32,15 +34,15 @@ export function levelRosterStore(holder: { readonly db: Db }, opts: LevelRosterO
     return items(db).values(userRange(user, host)).all();
   }
 
-  async function readVersion(db: Db, user: string, host: string): Promise<number> {
-    return (await readNow(versions(db), userKey(user, host))) ?? 0;
-  }
+  const storedVersion = (db: Db, user: string, host: string): Promise<number | undefined> => readNow(versions(db), userKey(user, host));
 
   return {
     transaction(user, host, fn) {
       return lock.run(userKey(user, host), async () => {
         const db = holder.db;
-        let version = await readVersion(db, user, host);
+        const stored = await storedVersion(db, user, host);
+        let version = stored ?? 0;
+        let versioned = stored !== undefined;
         const tx: RosterTx = {
           get version() {
             return version;
@@ -53,9 +55,10 @@ export function levelRosterStore(holder: { readonly db: Db }, opts: LevelRosterO
             const value = item && { ...item, ver: bump ? next : Math.min(item.ver, version) };
             await commit(db).commit([
               value ? { type: 'put', sublevel: items(db), key, value } : { type: 'del', sublevel: items(db), key },
-              ...(bump ? [{ type: 'put' as const, sublevel: versions(db), key: userKey(user, host), value: next }] : []),
+              ...(bump || !versioned ? [{ type: 'put' as const, sublevel: versions(db), key: userKey(user, host), value: next }] : []),
             ]);
             version = next;
+            versioned = true;
             return next;
           },
         };
@@ -65,8 +68,8 @@ export function levelRosterStore(holder: { readonly db: Db }, opts: LevelRosterO
 
     async read(user, host) {
       const db = holder.db;
-      const [list, version] = await Promise.all([readItems(db, user, host), readVersion(db, user, host)]);
-      return { items: list, version };
+      const version = await storedVersion(db, user, host);
+      return version === undefined ? { items: [], version: 0 } : { items: await readItems(db, user, host), version };
     },
 
     item: (user, host, contact) => readNow(items(holder.db), itemKey(user, host, contact)),

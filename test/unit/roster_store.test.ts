@@ -61,6 +61,15 @@ forEachBackend(({ stores }) => {
     assert.equal(await store.transaction('gus', 'localhost', async (tx) => tx.version), 0);
   });
 
+  test('a first item written without a version bump (a pending request) is read back', async () => {
+    const store = stores.roster();
+    const pending = { ...emptyItem('nurse@localhost'), pendingIn: true };
+    assert.equal(await store.transaction('hal', 'localhost', (tx) => tx.write('nurse@localhost', pending, false)), 0);
+    const { items, version } = await store.read('hal', 'localhost');
+    assert.equal(version, 0);
+    assert.deepEqual(items.map((i) => i.jid), ['nurse@localhost']);
+  });
+
   test('removeUser drops items and version', async () => {
     const store = stores.roster();
     await store.removeUser('alice', 'localhost');
