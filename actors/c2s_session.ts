@@ -20,6 +20,13 @@ export function sendError(state: State, stanza: Element, condition: Parameters<t
   if (reply) send(state, reply);
 }
 
+/**
+ * Writes that `user_send_packet` callbacks started for a stanza and did not wait for (mod_mam's
+ * archive): the stanza is routed meanwhile, and counts as handled (the XEP-0198 ack) once they
+ * are done. They never reject.
+ */
+export type Pending = Promise<void>[];
+
 /** session_established: checks, `user_send_packet`, the privacy check, then the router (ARCHITECTURE §4). */
 export async function onStanza(state: State, stanza: Element): Promise<void> {
   const user = state.jid as Jid;
@@ -33,16 +40,26 @@ export async function onStanza(state: State, stanza: Element): Promise<void> {
     stanza.attrs.to = state.host;
     return sendError(state, stanza, verdict.stanza, verdict.text);
   }
+  const pending: Pending = [];
+  try {
+    await userSend(state, stanza, user, verdict.to, pending);
+  } finally {
+    await Promise.all(pending);
+  }
+}
+
+/** `user_send_packet`, the privacy check, then the router. */
+async function userSend(state: State, stanza: Element, user: Jid, to: Jid, pending: Pending): Promise<void> {
   const { node } = state;
-  const packet = await node.hooks.runFold('user_send_packet', state.host, stanza, user, verdict.to);
+  const packet = await node.hooks.runFold('user_send_packet', state.host, stanza, user, to, pending);
   if (packet === STOP) return;
   const type = stanza.attrs.type;
   if (stanza.name === 'presence' && stanza.attrs.to === user.bareString() && (type === undefined || type === 'unavailable')) {
     await updatePresence(state, packet as Element); // as the hooks left it (e.g. with the XEP-0153 avatar hash)
   }
-  const privacy = await node.hooks.runFold('privacy_check_packet', state.host, 'allow', user, verdict.to, packet, 'out');
+  const privacy = await node.hooks.runFold('privacy_check_packet', state.host, 'allow', user, to, packet, 'out');
   if (privacy === 'deny') return sendError(state, packet as Element, 'not-acceptable', 'blocked');
-  await route(node, user, verdict.to, packet as Element);
+  await route(node, user, to, packet as Element);
 }
 
 /** Top-level elements other than stanzas (CSI, …) go to modules through `c2s_authenticated_packet`. */

@@ -57,7 +57,8 @@ export class HookTable implements OwnedTable {
   /** `ejabberd_hooks:run/3`: every callback in turn until one returns STOP. */
   async run(hook: string, host: string, ...args: unknown[]): Promise<void> {
     for (const entry of this.get(hook, host)) {
-      if ((await invoke(hook, entry, args)) === STOP) return;
+      const result = invoke(hook, entry, args);
+      if ((result instanceof Promise ? await result : result) === STOP) return;
     }
   }
 
@@ -65,20 +66,29 @@ export class HookTable implements OwnedTable {
   async runFold<A>(hook: string, host: string, acc: A, ...args: unknown[]): Promise<A | typeof STOP> {
     let value: unknown = acc;
     for (const entry of this.get(hook, host)) {
-      const result = await invoke(hook, entry, [value, ...args], value);
-      if (result === STOP) return STOP;
-      value = result;
+      const result = invoke(hook, entry, [value, ...args], value);
+      value = result instanceof Promise ? await result : result;
+      if (value === STOP) return STOP;
     }
     return value as A;
   }
 }
 
-async function invoke(hook: string, entry: Entry, args: unknown[], fallback?: unknown): Promise<unknown> {
-  try {
-    return await entry.callback(...args);
-  } catch (error) {
+/**
+ * One callback; a failure is logged and `fallback` stands for its result. A callback that
+ * answers at once is not awaited: most of a hook's callbacks look at the stanza and pass it on,
+ * and a stanza crosses several hooks.
+ */
+function invoke(hook: string, entry: Entry, args: unknown[], fallback?: unknown): unknown {
+  const failed = (error: unknown): unknown => {
     log.error({ hook, owner: String(entry.owner), err: error }, 'hook callback failed, skipped');
     return fallback;
+  };
+  try {
+    const result = entry.callback(...args);
+    return result instanceof Promise ? result.catch(failed) : result;
+  } catch (error) {
+    return failed(error);
   }
 }
 

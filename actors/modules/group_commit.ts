@@ -26,7 +26,8 @@ export class GroupCommit<Op> {
       const group = this.waiting;
       this.waiting = [];
       try {
-        await this.write(group.flatMap((g) => g.ops));
+        const ops = group.flatMap((g) => g.ops);
+        if (ops.length > 0) await this.write(ops); // an empty commit only waits for the ones before it
         for (const g of group) g.resolve();
       } catch (err) {
         for (const g of group) g.reject(err);

@@ -10,7 +10,9 @@ import { isArchiveId } from '../../src/mam/id.js';
 import { archiveRule, type DefaultPref, type Prefs } from '../../src/mam/prefs.js';
 import type { ModuleContext } from '../gen_mod.js';
 import { STOP } from '../hooks.js';
-import type { MamStore } from './mod_mam.store.js';
+import { appendWritten, type MamStore } from './mod_mam.store.js';
+import type { Pending } from '../c2s_session.js';
+import { childLog } from '../../src/log.js';
 import type { JidInfo } from './mod_roster.js';
 
 export interface MamOptions {
@@ -24,6 +26,7 @@ export interface MamOptions {
 
 export const DAY_MS = 86_400_000;
 const PREFS_CACHED = 10_000;
+const log = childLog({ actor: 'mod_mam' });
 
 export interface Mam {
   ctx: ModuleContext;
@@ -67,13 +70,19 @@ export const retentionCutoff = (m: Mam): number => (m.opts.retention_days > 0 ? 
 /**
  * `user_send_packet`: the sender's archive, outgoing (peer: `to`). The stanza goes on with its
  * stanza-id so that the `<sent/>` carbons (mod_carboncopy, next priority) tell the user's other
- * clients the id (XEP-0313 §3.5); {@link stripOwnStanzaId} takes it off before routing.
+ * clients the id (XEP-0313 §3.5); {@link stripOwnStanzaId} takes it off before routing. The
+ * write is not waited for here but put in `pending`: the message is routed while it is in
+ * flight (the recipient's archive write joins it in the same group commit), and the c2s counts
+ * the message as handled once it is written.
  */
-export async function archiveOutgoing(m: Mam, stanza: Element, user: Jid, to: Jid): Promise<Element> {
+export async function archiveOutgoing(m: Mam, stanza: Element, user: Jid, to: Jid, pending: Pending): Promise<Element> {
   const by = user.bareString();
   const message = withoutStanzaId(stanza, by);
   if (!isArchivable(message) || !(await wanted(m, user.bare(), to))) return message;
-  const id = await m.store.append(user.local, user.domain, { peer: to.toString(), out: true, xml: message.toString() });
+  const { id, written } = await m.store.append(user.local, user.domain, { peer: to.toString(), out: true, xml: message.toString() });
+  // To oneself, the way in looks the id up in this archive (alreadyArchived): it must be there.
+  if (to.bareString() === by) await written;
+  else pending.push(written.catch((err: unknown) => log.error({ err, user: by, id }, 'archive write failed')));
   return withStanzaId(message, by, id);
 }
 
@@ -108,7 +117,7 @@ export async function archiveIncoming(m: Mam, stanza: Element, from: Jid, to: Ji
   if (stanza.name !== 'message' || (await alreadyArchived(m, stanza, from, owner))) return stanza;
   const message = withoutStanzaId(stanza, owner.bareString());
   if (!isArchivable(message) || !(await accepted(m, from, owner, message)) || !(await wanted(m, owner, from))) return message;
-  const id = await m.store.append(owner.local, owner.domain, { peer: from.toString(), out: false, xml: message.toString() });
+  const id = await appendWritten(m.store.append(owner.local, owner.domain, { peer: from.toString(), out: false, xml: message.toString() }));
   return withStanzaId(message, owner.bareString(), id);
 }
 

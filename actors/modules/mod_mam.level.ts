@@ -70,8 +70,7 @@ export function levelMamStore(holder: { readonly db: Db }, opts: { sync: boolean
           mark = us + MARK_AHEAD;
           ops.push({ type: 'put', sublevel: marks(), key: HIGH_WATER, value: mark });
         }
-        await commit(ops);
-        return id;
+        return { id, written: commit(ops) };
       });
     },
 
@@ -120,6 +119,7 @@ export function levelMamStore(holder: { readonly db: Db }, opts: { sync: boolean
     removeUser(user, host) {
       const k = userKey(user, host);
       return lock.run(k, async () => {
+        await commit([]); // the appends already handed out land first, and are removed too
         const keys = await mam().keys(range(k)).all();
         await write([k, ...keys].map((key) => ({ type: 'del' as const, key })));
       });

@@ -44,14 +44,16 @@ export function pgMamStore(holder: { readonly pg: PgHandle }): MamStore {
   const query = <R extends object>(sql: string, params: unknown[]) => holder.pg.pool.query<R>(sql, params);
 
   return {
-    append(user, host, entry) {
-      return userTransaction(holder, 'mam', user, host, async (client) => {
+    async append(user, host, entry) {
+      // The id comes from the row's own transaction: it is written when it is known.
+      const id = await userTransaction(holder, 'mam', user, host, async (client) => {
         const { rows } = await client.query<{ id: string | null }>(`SELECT max(id) AS id FROM mam WHERE ${USER}`, [host, user]);
         const newest = rows[0]?.id;
         const id = archiveId(clock.next(newest ? idTime(newest) : 0));
         await client.query('INSERT INTO mam (host, username, id, peer, out, xml) VALUES ($1, $2, $3, $4, $5, $6)', [host, user, id, entry.peer, entry.out, entry.xml]);
         return id;
       });
+      return { id, written: Promise.resolve() };
     },
 
     async ids(user, host, r) {

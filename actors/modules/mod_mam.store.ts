@@ -25,9 +25,23 @@ export interface ArchiveRange {
   with?: Jid;
 }
 
+/** An append: its id at once, its write maybe still in flight. */
+export interface Appended {
+  id: string;
+  /** Resolves once the row is written; rejects if it could not be. */
+  written: Promise<void>;
+}
+
+/** The id of an append, once it is written. */
+export async function appendWritten(appending: Promise<Appended>): Promise<string> {
+  const { id, written } = await appending;
+  await written;
+  return id;
+}
+
 export interface MamStore {
-  /** Appends to the archive under a new id, later than every id already in it; returns the id. */
-  append(user: string, host: string, entry: ArchiveEntry): Promise<string>;
+  /** Appends to the archive under a new id, later than every id already in it. */
+  append(user: string, host: string, entry: ArchiveEntry): Promise<Appended>;
   /** The ids of the range, oldest first. */
   ids(user: string, host: string, range: ArchiveRange): Promise<string[]>;
   /** These messages, in the order given; ids not in the archive are left out. */

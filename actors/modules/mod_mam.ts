@@ -25,6 +25,7 @@ import { childLog } from '../../src/log.js';
 import { NS_MAM, NS_MAM_EXTENDED, NS_SID } from '../../src/mam/ns.js';
 import type { ModuleSpec } from '../gen_mod.js';
 import type { Iq } from '../iq_handler.js';
+import type { Pending } from '../c2s_session.js';
 import { archiveIncoming, archiveOutgoing, DAY_MS, removeUser, retentionCutoff, stripOwnStanzaId, type Mam, type MamOptions } from './mod_mam.archive.js';
 import { processMamIq } from './mod_mam.query.js';
 
@@ -74,7 +75,7 @@ export const modMam: ModuleSpec<MamOptions> = {
       { iq: 'sm', ns: NS_MAM, handler: (iq: Iq) => processMamIq(m, iq) },
       {
         hook: 'user_send_packet',
-        callback: (stanza: Element, user: Jid, to: Jid) => (stanza.name === 'message' ? archiveOutgoing(m, stanza, user, to) : stanza),
+        callback: (stanza: Element, user: Jid, to: Jid, pending: Pending) => (stanza.name === 'message' ? archiveOutgoing(m, stanza, user, to, pending) : stanza),
         priority: OUTGOING_PRIORITY,
       },
       { hook: 'user_send_packet', callback: (stanza: Element, user: Jid, to: Jid) => stripOwnStanzaId(stanza, user, to), priority: STRIP_PRIORITY },

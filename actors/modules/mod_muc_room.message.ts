@@ -17,6 +17,7 @@ import { bounce } from '../router.js';
 import { occupantJid, persist, send, type Room } from './mod_muc_room.context.js';
 import { affiliationOf, occupantByJid, type Occupant } from './mod_muc_room.state.js';
 import { broadcastPresence, removeOccupant } from './mod_muc_room.presence.js';
+import { appendWritten } from './mod_mam.store.js';
 
 /** Sends one copy of `message` to every occupant. */
 async function toAll(r: Room, from: Jid, message: Element): Promise<void> {
@@ -43,7 +44,7 @@ async function groupchat(r: Room, sender: Occupant | undefined, stanza: Element,
   let message = withoutStanzaId(reflected(stanza, by.toString()), room.toString());
   if (stanza.getChild('body')) {
     if (r.data.config.mam) {
-      const id = await r.mam.append(room.local, room.domain, { peer: by.toString(), out: false, xml: message.toString() });
+      const id = await appendWritten(r.mam.append(room.local, room.domain, { peer: by.toString(), out: false, xml: message.toString() }));
       message = withStanzaId(message, room.toString(), id);
     }
     r.data.history.push({ xml: message.toString(), at: Date.now(), nick: sender.nick });

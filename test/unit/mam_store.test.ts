@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseJid } from '../../src/jid.js';
 import { idTime, timeKey } from '../../src/mam/id.js';
-import type { ArchiveEntry } from '../../actors/modules/mod_mam.store.js';
+import { appendWritten, type ArchiveEntry } from '../../actors/modules/mod_mam.store.js';
 import { levelStores } from '../../actors/stores.js';
 import { table } from '../../src/storage/db.js';
 import { useTempDb } from '../support/db.js';
@@ -18,7 +18,7 @@ const entry = (peer: string, body: string, out = false): ArchiveEntry => ({ peer
 forEachBackend(({ stores, restart, putArchived }) => {
   test('append: ids grow in time order, also when appended concurrently; ranges and with', async () => {
     const s = stores.mam();
-    const appended = await Promise.all(Array.from({ length: 30 }, (_, i) => s.append('juliet', 'localhost', entry(i % 2 ? 'romeo@montague.lit/orchard' : 'nurse@capulet.lit', `m${i}`))));
+    const appended = await Promise.all(Array.from({ length: 30 }, (_, i) => appendWritten(s.append('juliet', 'localhost', entry(i % 2 ? 'romeo@montague.lit/orchard' : 'nurse@capulet.lit', `m${i}`)))));
     const ids = await s.ids('juliet', 'localhost', {});
     assert.equal(ids.length, 30);
     assert.deepEqual([...ids].sort(), ids, 'key order');
@@ -40,19 +40,19 @@ forEachBackend(({ stores, restart, putArchived }) => {
   test('after a restart, appends still come after every id of the previous run, even if the clock is now behind', async (t) => {
     const ahead = Date.now() + 3_600_000;
     t.mock.method(Date, 'now', () => ahead);
-    const earlier = await restart().mam().append('tybalt', 'localhost', entry('x@y', 'clock an hour ahead'));
+    const earlier = await appendWritten(restart().mam().append('tybalt', 'localhost', entry('x@y', 'clock an hour ahead')));
     t.mock.restoreAll();
     assert.ok(idTime(earlier) >= ahead * 1000);
-    const id = await restart().mam().append('tybalt', 'localhost', entry('x@y', 'now'));
+    const id = await appendWritten(restart().mam().append('tybalt', 'localhost', entry('x@y', 'now')));
     assert.ok(id > earlier, `${id} after ${earlier}`);
     assert.deepEqual((await stores.mam().ids('tybalt', 'localhost', {})).at(-1), id);
   });
 
   test('preferences sit beside the archive, outside its range; removeUser drops both', async () => {
     const s = stores.mam();
-    await s.append('romeo', 'localhost', entry('juliet@capulet.lit', 'hi', true));
+    await appendWritten(s.append('romeo', 'localhost', entry('juliet@capulet.lit', 'hi', true)));
     await s.setPrefs('romeo', 'localhost', { default: 'never', always: ['juliet@capulet.lit'], never: [] });
-    await s.append('romeo2', 'localhost', entry('juliet@capulet.lit', 'other user'));
+    await appendWritten(s.append('romeo2', 'localhost', entry('juliet@capulet.lit', 'other user')));
     assert.deepEqual(await s.prefs('romeo', 'localhost'), { default: 'never', always: ['juliet@capulet.lit'], never: [] });
     assert.equal((await s.ids('romeo', 'localhost', {})).length, 1);
     await s.removeUser('romeo', 'localhost');
@@ -66,7 +66,7 @@ forEachBackend(({ stores, restart, putArchived }) => {
     const now = Date.now() * 1000;
     for (const user of ['old1', 'old2']) {
       for (let i = 0; i < 3; i++) await putArchived(user, 'localhost', `${timeKey(now - 10_000_000_000 + i)}aaaaaa`, entry('x@y', 'old'));
-      await s.append(user, 'localhost', entry('x@y', 'new'));
+      await appendWritten(s.append(user, 'localhost', entry('x@y', 'new')));
       await s.setPrefs(user, 'localhost', { default: 'always', always: [], never: [] });
     }
     await putArchived('old1', 'example.org', `${timeKey(now - 10_000_000_000)}aaaaaa`, entry('x@y', 'other host'));
@@ -87,7 +87,7 @@ describe('leveldb, archived into before the clock mark was kept', () => {
   test('the first append of a store comes after the newest id already stored', async () => {
     const future = (Date.now() + 3_600_000) * 1000;
     await table<ArchiveEntry>(holder.db, 'mam').put(`localhost\0tybalt\0${timeKey(future)}aaaaaa`, entry('x@y', 'future'));
-    const id = await levelStores(holder).mam().append('mercutio', 'localhost', entry('x@y', 'now'));
+    const id = await appendWritten(levelStores(holder).mam().append('mercutio', 'localhost', entry('x@y', 'now')));
     assert.ok(idTime(id) > future);
   });
 });
