@@ -12,9 +12,10 @@ import { whereis } from '../supervision/registry.js';
 import type { Process } from '../supervision/process.js';
 import { noreply, start, type GenServer } from '../supervision/gen_server.js';
 import type { ExitReason } from '../supervision/exit_reason.js';
-import type { Jid } from '../src/jid.js';
+import { parseJid, type Jid } from '../src/jid.js';
 import { childLog } from '../src/log.js';
-import { decodeCast, keys, parseSessionEvent, type SessionEvent } from '../src/cluster/wire.js';
+import { decodeNodeMessage, encodeRoomMessage, keys, parseSessionEvent, type RoomMessage, type SessionEvent } from '../src/cluster/wire.js';
+import { rankNodes } from '../src/cluster/room_placement.js';
 import { updateTable } from './table_keeper.js';
 import { routeToUser } from './sm.js';
 import type { ClusterSessionTable } from './cluster_sessions.js';
@@ -48,6 +49,7 @@ const cluster: GenServer<State, { node: Node; table: ClusterSessionTable }> = {
     if (!table.joined) {
       // A node restarted under the same name (after kill -9): what Redis says it holds is stale.
       await redis.leave();
+      await handOver(node, redis.node, false);
       table.joined = true;
     }
     const sub = redis.subscriber();
@@ -96,6 +98,7 @@ const cluster: GenServer<State, { node: Node; table: ClusterSessionTable }> = {
     await state.sub.quit().catch(() => undefined);
     if (reason !== 'shutdown') return; // a crash: the node stays in the cluster, the restart resubscribes
     await state.table.redis.leave().catch((err: Error) => log.warn({ err: err.message }, 'leaving the cluster'));
+    await handOver(state.node, state.table.redis.node, false).catch((err: Error) => log.warn({ err: err.message }, 'handing rooms over'));
     await state.table.redis.quit();
     log.info({ node: state.table.redis.node }, 'left the cluster');
   },
@@ -104,12 +107,38 @@ const cluster: GenServer<State, { node: Node; table: ClusterSessionTable }> = {
 async function onPublished(state: State, self: Process, channel: string, text: string): Promise<void> {
   try {
     if (channel === keys.sessionEvents) return await applyEvent(self, parseSessionEvent(text));
-    const { jid, msg } = decodeCast(text);
-    const session = state.table.local(jid);
-    if (session) session.pid.cast(msg);
-    else await redeliver(state, msg);
+    const message = decodeNodeMessage(text);
+    if (message.type !== 'cast') return await toRooms(state.node, message);
+    const session = state.table.local(message.jid);
+    if (session) session.pid.cast(message.msg);
+    else await redeliver(state, message.msg);
   } catch (err) {
     log.warn({ err: (err as Error).message, channel }, 'bad message on a cluster channel');
+  }
+}
+
+/** A stanza or a take-over for a MUC room of this node: mod_muc's (`muc_room_forwarded`, per host). */
+async function toRooms(node: Node, message: RoomMessage): Promise<void> {
+  for (const host of node.hosts) await node.hooks.run('muc_room_forwarded', host, message);
+}
+
+/**
+ * The rooms of a node that died or left go each to the first live node of its rendezvous
+ * order, which takes it over (its occupants from Redis). `here`: this node may take rooms
+ * (not while it leaves or joins). A room nobody could be asked for waits in Redis for its
+ * next stanza.
+ */
+async function handOver(node: Node, from: string, here: boolean): Promise<void> {
+  const rooms = node.clusterRooms;
+  const orphaned = rooms && (await rooms.reap(from));
+  if (!rooms || !orphaned?.length) return;
+  const live = (await rooms.liveNodes()).filter((n) => here || n !== rooms.node);
+  log.warn({ node: from, rooms: orphaned.length }, 'handing over the MUC rooms of a node that died or left');
+  for (const room of orphaned) {
+    const next = rankNodes(room, live)[0];
+    const message: RoomMessage = { type: 'room_take_over', room: parseJid(room) };
+    if (next === rooms.node) await toRooms(node, message);
+    else if (next !== undefined) await node.cluster?.redis.cast(next, encodeRoomMessage(message));
   }
 }
 
@@ -162,6 +191,8 @@ async function reapDead(state: State, self: Process): Promise<void> {
     // As for any session that ends, once (only the reaper got them back): contacts get unavailable.
     const reason = new Error(`node ${dead} is down`);
     for (const session of sessions) await state.node.hooks.run('sm_remove_connection', session.jid.domain, session, reason);
+    // After its sessions are out of every replica (the reap published it first): who is left in its rooms is known.
+    await handOver(state.node, dead, true);
   }
 }
 
