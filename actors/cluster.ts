@@ -122,24 +122,30 @@ async function toRooms(node: Node, message: RoomMessage): Promise<void> {
   for (const host of node.hosts) await node.hooks.run('muc_room_forwarded', host, message);
 }
 
+/** To `to`'s rooms: here through the hook, elsewhere on its channel. */
+async function sendToRooms(node: Node, to: string, message: RoomMessage): Promise<void> {
+  if (to === node.cluster?.redis.node) await toRooms(node, message);
+  else await node.cluster?.redis.cast(to, encodeRoomMessage(message));
+}
+
 /**
- * The rooms of a node that died or left go each to the first live node of its rendezvous
- * order, which takes it over (its occupants from Redis). `here`: this node may take rooms
- * (not while it leaves or joins). A room nobody could be asked for waits in Redis for its
- * next stanza.
+ * After a node died or left (its sessions already out of Redis and, in Redis's order, of
+ * every replica): each of its rooms goes to the first live node of its rendezvous order,
+ * which takes it over (its occupants from Redis), and every live node's rooms drop the
+ * occupants whose sessions were on it. `here`: this node takes part (not while it leaves
+ * or joins). A room nobody could be asked for waits in Redis for its next stanza.
  */
 async function handOver(node: Node, from: string, here: boolean): Promise<void> {
   const rooms = node.clusterRooms;
-  const orphaned = rooms && (await rooms.reap(from));
-  if (!rooms || !orphaned?.length) return;
+  if (!rooms) return;
+  const orphaned = (await rooms.reap(from)) ?? [];
   const live = (await rooms.liveNodes()).filter((n) => here || n !== rooms.node);
-  log.warn({ node: from, rooms: orphaned.length }, 'handing over the MUC rooms of a node that died or left');
+  if (orphaned.length) log.warn({ node: from, rooms: orphaned.length }, 'handing over the MUC rooms of a node that died or left');
   for (const room of orphaned) {
     const next = rankNodes(room, live)[0];
-    const message: RoomMessage = { type: 'room_take_over', room: parseJid(room) };
-    if (next === rooms.node) await toRooms(node, message);
-    else if (next !== undefined) await node.cluster?.redis.cast(next, encodeRoomMessage(message));
+    if (next !== undefined) await sendToRooms(node, next, { type: 'room_take_over', room: parseJid(room) });
   }
+  for (const n of live) await sendToRooms(node, n, { type: 'room_node_down', node: from });
 }
 
 function applyEvent(self: Process, event: SessionEvent): Promise<void> {

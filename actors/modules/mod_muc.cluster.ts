@@ -17,7 +17,7 @@ import { encodeRoomMessage, type RoomMessage } from '../../src/cluster/wire.js';
 import type { RedisRooms } from '../../src/cluster/redis_rooms.js';
 import type { RedisSessions } from '../../src/cluster/redis_sessions.js';
 import { bounce, type RoutingContext } from '../router.js';
-import { roomName, type RoomRoute } from './mod_muc_room.js';
+import { roomName, type NodeDown, type RoomRoute } from './mod_muc_room.js';
 
 /** A stanza is handed on at most this often (the claim moved meanwhile), then bounced. */
 const MAX_HOPS = 2;
@@ -37,6 +37,8 @@ export interface LocalRooms {
   find(from: Jid, to: Jid, stanza: Element, known: boolean): Promise<Process | undefined>;
   /** Starts the room's process (it takes over what its last owner left in Redis). */
   start(room: Jid): Promise<Process>;
+  /** The service's rooms running here. */
+  running(): Process[];
 }
 
 /** The node that should run the room now, or null when there is no room and the stanza may not create one. */
@@ -78,6 +80,12 @@ async function takeOverRoom(c: MucCluster, local: LocalRooms, room: Jid): Promis
 
 /** The `muc_room_forwarded` hook: what another node (or the reaper here) sends to this service's rooms. */
 export function onRoomMessage(c: MucCluster, local: LocalRooms, service: string, msg: RoomMessage): Promise<void> | undefined {
-  if (msg.type === 'room_take_over') return msg.room.domain === service ? takeOverRoom(c, local, msg.room) : undefined;
-  return msg.to.domain === service ? routeInCluster(c, local, msg.from, msg.to, msg.stanza, msg.hops) : undefined;
+  switch (msg.type) {
+    case 'room_route': return msg.to.domain === service ? routeInCluster(c, local, msg.from, msg.to, msg.stanza, msg.hops) : undefined;
+    case 'room_take_over': return msg.room.domain === service ? takeOverRoom(c, local, msg.room) : undefined;
+    case 'room_node_down':
+      // Its sessions could not say they left (their presence died with them): each room drops them.
+      for (const room of local.running()) room.cast({ type: 'node_down', node: msg.node } satisfies NodeDown);
+      return undefined;
+  }
 }

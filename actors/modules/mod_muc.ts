@@ -126,6 +126,9 @@ const localRooms = (m: Muc): LocalRooms => ({
   mayStart: (to, stanza) => mayStart(m, to, stanza),
   find: (from, to, stanza, known) => findRoom(m, from, to, stanza, known),
   start: (room) => startRoom(m, room),
+  running: () => [...roomTable(m.ctx.node).values()]
+    .filter((data) => data.jid.domain === m.service.domain)
+    .flatMap((data) => whereis(roomName(data.jid)) ?? []),
 });
 
 /** The route of `service`: the service itself, or a room (in a cluster, wherever its owner is). */

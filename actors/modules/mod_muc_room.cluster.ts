@@ -3,7 +3,8 @@
  * occupants, written after each stanza as far as it changed), so that when the owner dies the
  * node that takes the room over finds who was in it. Occupants whose sessions died with their
  * node are dropped (the others see them leave, 333); the rest stay and are told as after a
- * crash restart (110 + 399).
+ * crash restart (110 + 399). A room whose owner lives on drops them too when told the node is
+ * down: their unavailable presence died with them.
  */
 import { parse, type Element } from 'ltx';
 import { parseJid, type Jid } from '../../src/jid.js';
@@ -14,7 +15,7 @@ import { STATUS } from '../../src/muc/ns.js';
 import type { SessionTable } from '../session_table.js';
 import type { StoredRoom } from './mod_muc.store.js';
 import type { Room } from './mod_muc_room.context.js';
-import { sendPresenceOf } from './mod_muc_room.presence.js';
+import { removeOccupant, sendPresenceOf } from './mod_muc_room.presence.js';
 import { storedRoom, type Occupant, type RoomData } from './mod_muc_room.state.js';
 
 interface SavedOccupant {
@@ -102,5 +103,13 @@ export async function takeOver(r: Room, replica: RoomReplica, saved: SavedRoom, 
   }
   for (const o of lost) {
     for (const viewer of r.data.occupants.values()) await sendPresenceOf(r, o, viewer, [STATUS.TECHNICAL], true);
+  }
+}
+
+/** A node died or left: its sessions are out of the session table; their occupants leave (333). */
+export async function dropLostOccupants(r: Room, down: string): Promise<void> {
+  for (const o of [...r.data.occupants.values()]) {
+    const session = r.node.sessions.get(o.jid);
+    if (!session || session.node === down) await removeOccupant(r, o, [STATUS.TECHNICAL]);
   }
 }

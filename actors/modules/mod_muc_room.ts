@@ -22,7 +22,7 @@ import { roomMessage } from './mod_muc_room.message.js';
 import { roomIq, roomIqTable } from './mod_muc_room.iq.js';
 import { IqTable } from '../iq_handler.js';
 import { historyFromArchive, type MucOptions, type Room } from './mod_muc_room.context.js';
-import { replicate, roomFromSaved, sessionAlive, takeOver, type RoomReplica } from './mod_muc_room.cluster.js';
+import { dropLostOccupants, replicate, roomFromSaved, sessionAlive, takeOver, type RoomReplica } from './mod_muc_room.cluster.js';
 import type { SavedRoom } from '../../src/cluster/redis_rooms.js';
 
 export type { MucOptions };
@@ -40,6 +40,12 @@ export interface RoomRoute {
   from: Jid;
   to: Jid;
   stanza: Element;
+}
+
+/** In a cluster: a node died or left; the room drops the occupants whose sessions were there. */
+export interface NodeDown {
+  type: 'node_down';
+  node: string;
 }
 
 export const roomName = (room: Jid): string => `muc_room:${room.bareString()}`;
@@ -95,11 +101,15 @@ const roomServer: GenServer<Room, RoomArgs> = {
   },
   async handleCast(msg, r, self) {
     // Anything else (a room just taken over in a cluster is woken so): only the check below.
-    if ((msg as RoomRoute)?.type === 'route') {
-      const { from, to, stanza } = msg as RoomRoute;
+    const m = msg as RoomRoute | NodeDown;
+    if (m?.type === 'route') {
+      const { from, to, stanza } = m;
       if (stanza.name === 'presence') await roomPresence(r, from, to, stanza);
       else if (stanza.name === 'message') await roomMessage(r, from, to, stanza);
       else if (stanza.name === 'iq') await roomIq(r, from, to, stanza);
+      replicate(r);
+    } else if (m?.type === 'node_down') {
+      await dropLostOccupants(r, m.node);
       replicate(r);
     }
     return finished(r, self) ? stop('normal', r) : noreply(r);

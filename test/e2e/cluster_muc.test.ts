@@ -4,8 +4,9 @@
  * nodes); users on other nodes join it and talk through it both ways; the service's disco
  * lists it from any node. The owner killed with -9: the next node of the room's order takes it
  * over, the occupants on the surviving nodes stay (told with 110 + 399), the dead node's
- * occupant leaves (333), and the room's configuration and history come back from PostgreSQL.
- * A room created after that lands on a live node.
+ * occupant leaves (333) there and in a room of a node that lives on, and the room's
+ * configuration and history come back from PostgreSQL. A room created after that lands on a
+ * live node. A node leaving with SIGTERM hands its rooms over the same way.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -65,6 +66,10 @@ const configField = (form: Element, field: string): string | null =>
   form.getChild('query')?.getChild('x', 'jabber:x:data')?.getChildren('field').find((f) => f.attrs.var === field)?.getChildText('value') ?? null;
 
 const skip = REDIS_MISSING || postgresSkip;
+/** Rooms of the kill -9 test: one held by the node killed, one by a node that lives on; and one created after. */
+const phoenix = roomOwnedBy('n3', 'phoenix');
+const kept = roomOwnedBy('n1', 'kept');
+const later = roomOwnedBy('n3', 'later');
 
 before(async () => {
   if (skip) return;
@@ -118,7 +123,7 @@ test('users on two nodes share one room, owned by one node: presence and groupch
 });
 
 test('kill -9 the owner: the next node takes the room over with its survivors, configuration and history', { skip }, async () => {
-  const room = roomOwnedBy('n3', 'phoenix');
+  const room = phoenix;
   const heir = rankNodes(roomJid(room), ['n1', 'n2'])[0];
   const [alice, bob, carol] = [await user('n1', 'alice'), await user('n2', 'bob'), await user('n3', 'carol')];
   await createRoom(alice, room, 'Alice', {
@@ -130,6 +135,10 @@ test('kill -9 the owner: the next node takes the room over with its survivors, c
   await carol.xmpp.send(groupchat(room, 'before the crash'));
   for (const c of [alice, bob, carol]) await c.next(isGroupchat(room, 'before the crash'));
   assert.deepEqual(await clusterRooms('n1'), [{ room: roomJid(room), owner: 'n3', occupants: 3 }]);
+  // carol is also in a room of node 1, which lives on.
+  await createRoom(alice, kept, 'Alice');
+  await joined(carol, kept, 'Carol');
+  await alice.next(isOccupantPresence(kept, 'Carol'));
 
   await node('n3').kill9();
   // Sent at once (the owner not yet known dead): an answer either way, never a hang.
@@ -145,7 +154,9 @@ test('kill -9 the owner: the next node takes the room over with its survivors, c
     assert.deepEqual(codes(self).sort(), [110, 399]);
     assert.equal(item(self)?.attrs.affiliation, nick === 'Alice' ? 'owner' : 'member');
   }
-  assert.deepEqual(await clusterRooms('n1'), [{ room: roomJid(room), owner: heir, occupants: 2 }]);
+  // In the room of node 1 carol left too (333); it stays where it is.
+  assert.deepEqual(codes(await alice.next(isOccupantPresence(kept, 'Carol', 'unavailable'), 10_000)), [333]);
+  assert.deepEqual(await clusterRooms('n1'), [{ room: roomJid(kept), owner: 'n1', occupants: 1 }, { room: roomJid(room), owner: heir, occupants: 2 }].sort((a, b) => a.room.localeCompare(b.room)));
 
   await alice.xmpp.send(groupchat(room, 'after the takeover'));
   await bob.next(isGroupchat(room, 'after the takeover'));
@@ -165,7 +176,7 @@ test('kill -9 the owner: the next node takes the room over with its survivors, c
 });
 
 test('a room created after a node died lands on a live node', { skip }, async () => {
-  const room = roomOwnedBy('n3', 'after');
+  const room = later;
   const [alice, bob] = [await user('n1', 'alice', 'later'), await user('n2', 'bob', 'later')];
   await createRoom(alice, room, 'Alice');
   await joined(bob, room, 'Bob');
@@ -175,4 +186,28 @@ test('a room created after a node died lands on a live node', { skip }, async ()
   assert.equal(owner, rankNodes(roomJid(room), ['n1', 'n2'])[0]);
   // The unlocked room's configuration form answers too (an IQ through the owner).
   assert.equal((await configure(alice, room, { 'muc#roomconfig_roomname': 'After' })).attrs.type, 'result');
+});
+
+test('a node leaving (SIGTERM) hands its rooms over: the occupants on the other node stay, its own leave every room', { skip }, async () => {
+  const room = 'handover';
+  const owner = rankNodes(roomJid(room), ['n1', 'n2'])[0] as string;
+  const other = owner === 'n1' ? 'n2' : 'n1';
+  const [alice, bob] = [await user(owner, 'alice', 'leaving'), await user(other, 'bob', 'staying')];
+  await createRoom(alice, room, 'Alice', { 'muc#roomconfig_roomname': 'Hand-over' });
+  await joined(bob, room, 'Bob');
+  assert.deepEqual((await clusterRooms(other)).find((r) => r.room === roomJid(room))?.owner, owner);
+
+  assert.equal(await node(owner).stop(), 0);
+  await bob.next(isOccupantPresence(room, 'Alice', 'unavailable'), 10_000);
+  const self = await bob.next((el) => isOccupantPresence(room, 'Bob')(el) && codes(el).includes(399), 10_000);
+  assert.deepEqual(codes(self).sort(), [110, 399]);
+  // Every room is on the node left and holds only its users now (the leaving node's occupants dropped, 333);
+  // the room of node 1 that had none of them ended.
+  const rooms = await clusterRooms(other);
+  assert.deepEqual(rooms.map((r) => r.room), [roomJid(later), roomJid(room), roomJid(phoenix)].sort());
+  for (const r of rooms) assert.deepEqual([r.owner, r.occupants], [other, 1], r.room);
+  await bob.xmpp.send(groupchat(room, 'still here'));
+  await bob.next(isGroupchat(room, 'still here'));
+  const form = await iq(bob, 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }), roomJid(room));
+  assert.equal(form.getChild('query')?.getChild('identity')?.attrs.name, 'Hand-over');
 });
