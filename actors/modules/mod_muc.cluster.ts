@@ -16,8 +16,11 @@ import { rankNodes } from '../../src/cluster/room_placement.js';
 import { encodeRoomMessage, type RoomMessage } from '../../src/cluster/wire.js';
 import type { RedisRooms } from '../../src/cluster/redis_rooms.js';
 import type { RedisSessions } from '../../src/cluster/redis_sessions.js';
+import { childLog } from '../../src/log.js';
 import { bounce, type RoutingContext } from '../router.js';
 import { roomName, type NodeDown, type RoomRoute } from './mod_muc_room.js';
+
+const log = childLog({ actor: 'mod_muc' });
 
 /** A stanza is handed on at most this often (the claim moved meanwhile), then bounced. */
 const MAX_HOPS = 2;
@@ -57,7 +60,13 @@ export async function routeInCluster(c: MucCluster, local: LocalRooms, from: Jid
   const msg: RoomRoute = { type: 'route', from, to, stanza };
   const running = whereis(roomName(to));
   if (running) return void running.cast(msg);
-  const owner = await ownerOf(c, local, to, stanza, hops);
+  let owner: string | null;
+  try {
+    owner = await ownerOf(c, local, to, stanza, hops);
+  } catch (err) {
+    log.warn({ err: (err as Error).message, room: to.bareString() }, 'no owner for the room');
+    return bounce(local.routing, from, to, stanza, stanzaError('recipient-unavailable', "the room's owner cannot be found now; try again"));
+  }
   if (owner === null) return bounce(local.routing, from, to, stanza, stanzaError('item-not-found', 'no such room'));
   if (owner === c.rooms.node) {
     const room = await local.find(from, to, stanza, true);
@@ -65,9 +74,14 @@ export async function routeInCluster(c: MucCluster, local: LocalRooms, from: Jid
     else c.rooms.release(to.bareString());
     return;
   }
-  const handed = hops < MAX_HOPS && (await c.sessions.cast(owner, encodeRoomMessage({ type: 'room_route', from, to, stanza, hops: hops + 1 }))) > 0;
   // Its owner just died (not yet known dead): the room moves to another node within the liveness TTL.
-  if (!handed) await bounce(local.routing, from, to, stanza, stanzaError('recipient-unavailable', "the room's node is unreachable; try again in a few seconds"));
+  const unreachable = (): Promise<void> =>
+    bounce(local.routing, from, to, stanza, stanzaError('recipient-unavailable', "the room's node is unreachable; try again in a few seconds"));
+  if (hops >= MAX_HOPS) return unreachable();
+  // Not awaited: the sender goes on while Redis carries it (one connection keeps a sender's stanzas in order).
+  c.sessions.cast(owner, encodeRoomMessage({ type: 'room_route', from, to, stanza, hops: hops + 1 }))
+    .then((receivers) => (receivers > 0 ? undefined : unreachable()), unreachable)
+    .catch((err: Error) => log.warn({ err: err.message, room: to.bareString() }, 'bounce to the sender failed'));
 }
 
 /** The cluster actor asks this node to take a room over (its owner died or left): claimed, started, woken. */

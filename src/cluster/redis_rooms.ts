@@ -74,16 +74,27 @@ export interface ClusterRoom {
   occupants: number;
 }
 
+/** A read that Redis does not answer in this time fails (ioredis would queue it until Redis is back): a stanza gets an error, not a hang. */
+const READ_TIMEOUT_MS = 5000;
+
+function timely<T>(pending: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`redis did not answer within ${READ_TIMEOUT_MS} ms`)), READ_TIMEOUT_MS);
+  });
+  return Promise.race([pending, timeout]).finally(() => clearTimeout(timer));
+}
+
 export class RedisRooms {
   constructor(private readonly redis: Redis, readonly node: string) {}
 
   async owner(room: string): Promise<string | null> {
-    return (await this.redis.eval(OWNER, 1, keys.room(room), keys.alive(''))) as string | null;
+    return (await timely(this.redis.eval(OWNER, 1, keys.room(room), keys.alive('')))) as string | null;
   }
 
   /** This node takes `room` unless a live node holds it; resolves with the owner. */
   async claim(room: string): Promise<string> {
-    return (await this.redis.eval(CLAIM, 2, keys.room(room), keys.nodeRooms(this.node), this.node, keys.alive(''), keys.nodeRooms(''), room)) as string;
+    return (await timely(this.redis.eval(CLAIM, 2, keys.room(room), keys.nodeRooms(this.node), this.node, keys.alive(''), keys.nodeRooms(''), room))) as string;
   }
 
   release(room: string): void {
@@ -91,16 +102,16 @@ export class RedisRooms {
   }
 
   async liveNodes(): Promise<string[]> {
-    return (await this.redis.eval(LIVE, 1, keys.nodes, keys.alive(''))) as string[];
+    return (await timely(this.redis.eval(LIVE, 1, keys.nodes, keys.alive('')))) as string[];
   }
 
   /** Whether a room has a state or occupants saved (an owner wrote them and is gone, or is this node). */
   async saved(room: string): Promise<boolean> {
-    return (await this.redis.hexists(keys.room(room), STATE_FIELD)) === 1;
+    return (await timely(this.redis.hexists(keys.room(room), STATE_FIELD))) === 1;
   }
 
   async load(room: string): Promise<SavedRoom> {
-    const fields = await this.redis.hgetall(keys.room(room));
+    const fields = await timely(this.redis.hgetall(keys.room(room)));
     const occupants = new Map<string, string>();
     for (const [field, value] of Object.entries(fields)) {
       if (field.startsWith(OCCUPANT_PREFIX)) occupants.set(field.slice(OCCUPANT_PREFIX.length), value);
@@ -120,11 +131,15 @@ export class RedisRooms {
 
   /** The rooms of a dead (or leaving) node, their claims cleared; null if it is alive. */
   async reap(node: string): Promise<string[] | null> {
-    return (await this.redis.eval(REAP, 2, keys.nodeRooms(node), keys.alive(node), node, keys.room(''))) as string[] | null;
+    return (await timely(this.redis.eval(REAP, 2, keys.nodeRooms(node), keys.alive(node), node, keys.room('')))) as string[] | null;
   }
 
   /** Every room the cluster's members own. */
-  async list(): Promise<ClusterRoom[]> {
+  list(): Promise<ClusterRoom[]> {
+    return timely(this.listAll());
+  }
+
+  private async listAll(): Promise<ClusterRoom[]> {
     const nodes = await this.redis.smembers(keys.nodes);
     const rooms = (await Promise.all(nodes.map((n) => this.redis.smembers(keys.nodeRooms(n))))).flat().sort();
     return Promise.all(rooms.map(async (room) => {
