@@ -12,10 +12,10 @@ import { whereis } from '../supervision/registry.js';
 import type { Process } from '../supervision/process.js';
 import { noreply, start, type GenServer } from '../supervision/gen_server.js';
 import type { ExitReason } from '../supervision/exit_reason.js';
-import { parseJid, type Jid } from '../src/jid.js';
+import type { Jid } from '../src/jid.js';
 import { childLog } from '../src/log.js';
-import { decodeNodeMessage, encodeRoomMessage, keys, parseSessionEvent, type RoomMessage, type SessionEvent } from '../src/cluster/wire.js';
-import { rankNodes } from '../src/cluster/room_placement.js';
+import { decodeNodeMessage, keys, parseSessionEvent, type SessionEvent } from '../src/cluster/wire.js';
+import { handOver, toRooms } from './cluster_rooms.js';
 import { updateTable } from './table_keeper.js';
 import { routeToUser } from './sm.js';
 import type { ClusterSessionTable } from './cluster_sessions.js';
@@ -115,37 +115,6 @@ async function onPublished(state: State, self: Process, channel: string, text: s
   } catch (err) {
     log.warn({ err: (err as Error).message, channel }, 'bad message on a cluster channel');
   }
-}
-
-/** A stanza or a take-over for a MUC room of this node: mod_muc's (`muc_room_forwarded`, per host). */
-async function toRooms(node: Node, message: RoomMessage): Promise<void> {
-  for (const host of node.hosts) await node.hooks.run('muc_room_forwarded', host, message);
-}
-
-/** To `to`'s rooms: here through the hook, elsewhere on its channel. */
-async function sendToRooms(node: Node, to: string, message: RoomMessage): Promise<void> {
-  if (to === node.cluster?.redis.node) await toRooms(node, message);
-  else await node.cluster?.redis.cast(to, encodeRoomMessage(message));
-}
-
-/**
- * After a node died or left (its sessions already out of Redis and, in Redis's order, of
- * every replica): each of its rooms goes to the first live node of its rendezvous order,
- * which takes it over (its occupants from Redis), and every live node's rooms drop the
- * occupants whose sessions were on it. `here`: this node takes part (not while it leaves
- * or joins). A room nobody could be asked for waits in Redis for its next stanza.
- */
-async function handOver(node: Node, from: string, here: boolean): Promise<void> {
-  const rooms = node.clusterRooms;
-  if (!rooms) return;
-  const orphaned = (await rooms.reap(from)) ?? [];
-  const live = (await rooms.liveNodes()).filter((n) => here || n !== rooms.node);
-  if (orphaned.length) log.warn({ node: from, rooms: orphaned.length }, 'handing over the MUC rooms of a node that died or left');
-  for (const room of orphaned) {
-    const next = rankNodes(room, live)[0];
-    if (next !== undefined) await sendToRooms(node, next, { type: 'room_take_over', room: parseJid(room) });
-  }
-  for (const n of live) await sendToRooms(node, n, { type: 'room_node_down', node: from });
 }
 
 function applyEvent(self: Process, event: SessionEvent): Promise<void> {
