@@ -98,7 +98,7 @@ export function decodeNodeMessage(text: string): ({ type: 'cast'; jid: Jid; msg:
   const value = JSON.parse(text) as { room_route?: { from: string; to: string; stanza: string; hops: number }; room_take_over?: string; room_node_down?: string };
   const r = value.room_route;
   if (r) {
-    if (typeof r.stanza !== 'string' || typeof r.hops !== 'number') throw new Error('not a room route');
+    if (typeof r.stanza !== 'string' || !Number.isInteger(r.hops) || r.hops < 0) throw new Error('not a room route');
     return { type: 'room_route', from: parseJid(r.from), to: parseJid(r.to), stanza: parse(r.stanza), hops: r.hops };
   }
   if (typeof value.room_take_over === 'string') return { type: 'room_take_over', room: parseJid(value.room_take_over) };

@@ -107,7 +107,13 @@ test('users on two nodes share one room, owned by one node: presence and groupch
   assert.deepEqual([...(await roomProcesses('n2')), ...(await roomProcesses('n3'))], []);
   const redisClient = new Redis(redis.url);
   assert.equal(await redisClient.hget(`troupe:room:${roomJid(room)}`, 'owner'), 'n1');
+  // Garbage on the owner's channel is logged and dropped: the room and its node go on.
+  for (const junk of ['{"room_route":{"from":"a@b","to":"c@d","stanza":"<message","hops":0}}', '{"room_take_over":"@x"}', '{"room_node_down":7}', 'not json']) {
+    assert.equal(await redisClient.publish('troupe:node:n1', junk), 1);
+  }
   await redisClient.quit();
+  await bob.xmpp.send(groupchat(room, 'after the junk'));
+  await alice.next(isGroupchat(room, 'after the junk'));
 
   // The service's disco#items on node 2 lists the room running on node 1.
   const items = await iq(bob, 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#items' }), SERVICE);

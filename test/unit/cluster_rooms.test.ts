@@ -51,6 +51,8 @@ test('a stanza for a room and a take-over cross the wire intact; a cast is still
 
 test('a malformed room message is refused', () => {
   assert.throws(() => decodeNodeMessage('{"room_route":{"from":"a@b","to":"c@d"}}'), /not a room route/);
+  assert.throws(() => decodeNodeMessage('{"room_route":{"from":"a@b","to":"c@d","stanza":"<m/>","hops":-1}}'), /not a room route/);
+  assert.throws(() => decodeNodeMessage('{"room_route":{"from":"a@b","to":"c@d","stanza":"<m","hops":0}}'));
   assert.throws(() => decodeNodeMessage('{"room_take_over":"@x"}'));
   assert.throws(() => decodeNodeMessage('{"something":1}'), /not a cast envelope/);
 });
