@@ -79,6 +79,12 @@ async function announceRestart(r: Room): Promise<void> {
   }
 }
 
+function routeStanza(r: Room, { from, to, stanza }: RoomRoute): Promise<void> | void {
+  if (stanza.name === 'presence') return roomPresence(r, from, to, stanza);
+  if (stanza.name === 'message') return roomMessage(r, from, to, stanza);
+  if (stanza.name === 'iq') return roomIq(r, from, to, stanza);
+}
+
 /** Empty or destroyed: the room ends, unless more stanzas already wait in its mailbox. */
 const finished = (r: Room, self: Process): boolean => (r.destroyed || r.data.occupants.size === 0) && self.mailboxLength === 0;
 
@@ -102,16 +108,9 @@ const roomServer: GenServer<Room, RoomArgs> = {
   async handleCast(msg, r, self) {
     // Anything else (a room just taken over in a cluster is woken so): only the check below.
     const m = msg as RoomRoute | NodeDown;
-    if (m?.type === 'route') {
-      const { from, to, stanza } = m;
-      if (stanza.name === 'presence') await roomPresence(r, from, to, stanza);
-      else if (stanza.name === 'message') await roomMessage(r, from, to, stanza);
-      else if (stanza.name === 'iq') await roomIq(r, from, to, stanza);
-      replicate(r);
-    } else if (m?.type === 'node_down') {
-      await dropLostOccupants(r, m.node);
-      replicate(r);
-    }
+    if (m?.type === 'route') await routeStanza(r, m);
+    else if (m?.type === 'node_down') await dropLostOccupants(r, m.node);
+    replicate(r);
     return finished(r, self) ? stop('normal', r) : noreply(r);
   },
   terminate(reason, r) {
