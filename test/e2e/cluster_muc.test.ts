@@ -103,6 +103,7 @@ test('users on two nodes share one room, owned by one node: presence and groupch
 
   // One owner, the same seen from every node; one process, on that node.
   for (const on of NODES) assert.deepEqual(await clusterRooms(on), [{ room: roomJid(room), owner: 'n1', occupants: 2 }]);
+  assert.equal((await node('n3').ctl(['cluster', 'rooms'])).stdout, `${roomJid(room)}\tn1\t2 occupants\n`);
   assert.deepEqual(await roomProcesses('n1'), [`muc_room:${roomJid(room)}`]);
   assert.deepEqual([...(await roomProcesses('n2')), ...(await roomProcesses('n3'))], []);
   const redisClient = new Redis(redis.url);
