@@ -96,7 +96,12 @@ async function takeOverRoom(c: MucCluster, local: LocalRooms, room: Jid): Promis
 export function onRoomMessage(c: MucCluster, local: LocalRooms, service: string, msg: RoomMessage): Promise<void> | undefined {
   switch (msg.type) {
     case 'room_route': return msg.to.domain === service ? routeInCluster(c, local, msg.from, msg.to, msg.stanza, msg.hops) : undefined;
-    case 'room_take_over': return msg.room.domain === service ? takeOverRoom(c, local, msg.room) : undefined;
+    case 'room_take_over':
+      // Not awaited: the cluster actor goes on delivering while rooms load (stanzas for a room wait in its mailbox).
+      if (msg.room.domain === service) {
+        takeOverRoom(c, local, msg.room).catch((err: Error) => log.error({ err: err.message, room: msg.room.toString() }, 'room take-over failed'));
+      }
+      return undefined;
     case 'room_node_down':
       // Its sessions could not say they left (their presence died with them): each room drops them.
       for (const room of local.running()) room.cast({ type: 'node_down', node: msg.node } satisfies NodeDown);
