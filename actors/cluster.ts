@@ -14,7 +14,8 @@ import { noreply, start, type GenServer } from '../supervision/gen_server.js';
 import type { ExitReason } from '../supervision/exit_reason.js';
 import type { Jid } from '../src/jid.js';
 import { childLog } from '../src/log.js';
-import { decodeCast, keys, parseSessionEvent, type SessionEvent } from '../src/cluster/wire.js';
+import { decodeNodeMessage, keys, parseSessionEvent, type SessionEvent } from '../src/cluster/wire.js';
+import { handOver, toRooms } from './cluster_rooms.js';
 import { updateTable } from './table_keeper.js';
 import { routeToUser } from './sm.js';
 import type { ClusterSessionTable } from './cluster_sessions.js';
@@ -48,6 +49,7 @@ const cluster: GenServer<State, { node: Node; table: ClusterSessionTable }> = {
     if (!table.joined) {
       // A node restarted under the same name (after kill -9): what Redis says it holds is stale.
       await redis.leave();
+      await handOver(node, redis.node, false);
       table.joined = true;
     }
     const sub = redis.subscriber();
@@ -96,6 +98,7 @@ const cluster: GenServer<State, { node: Node; table: ClusterSessionTable }> = {
     await state.sub.quit().catch(() => undefined);
     if (reason !== 'shutdown') return; // a crash: the node stays in the cluster, the restart resubscribes
     await state.table.redis.leave().catch((err: Error) => log.warn({ err: err.message }, 'leaving the cluster'));
+    await handOver(state.node, state.table.redis.node, false).catch((err: Error) => log.warn({ err: err.message }, 'handing rooms over'));
     await state.table.redis.quit();
     log.info({ node: state.table.redis.node }, 'left the cluster');
   },
@@ -104,10 +107,11 @@ const cluster: GenServer<State, { node: Node; table: ClusterSessionTable }> = {
 async function onPublished(state: State, self: Process, channel: string, text: string): Promise<void> {
   try {
     if (channel === keys.sessionEvents) return await applyEvent(self, parseSessionEvent(text));
-    const { jid, msg } = decodeCast(text);
-    const session = state.table.local(jid);
-    if (session) session.pid.cast(msg);
-    else await redeliver(state, msg);
+    const message = decodeNodeMessage(text);
+    if (message.type !== 'cast') return await toRooms(state.node, message);
+    const session = state.table.local(message.jid);
+    if (session) session.pid.cast(message.msg);
+    else await redeliver(state, message.msg);
   } catch (err) {
     log.warn({ err: (err as Error).message, channel }, 'bad message on a cluster channel');
   }
@@ -162,6 +166,8 @@ async function reapDead(state: State, self: Process): Promise<void> {
     // As for any session that ends, once (only the reaper got them back): contacts get unavailable.
     const reason = new Error(`node ${dead} is down`);
     for (const session of sessions) await state.node.hooks.run('sm_remove_connection', session.jid.domain, session, reason);
+    // After its sessions are out of every replica (the reap published it first): who is left in its rooms is known.
+    await handOver(state.node, dead, true);
   }
 }
 

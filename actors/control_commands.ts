@@ -170,6 +170,6 @@ const COMMANDS: Record<string, Command> = {
   backup: { args: ['FILE'], help: 'write all stored data to FILE (consistent while running)', run: backup },
   restore: { args: ['FILE'], help: 'replace all stored data with a backup', run: restore },
   reload: { args: [], help: 'apply the config file again; say what needs a restart', run: reload },
-  cluster: { args: ['status'], help: 'the cluster\'s nodes, their liveness and sessions', run: clusterCommand },
+  cluster: { args: ['status|rooms'], help: 'the cluster\'s nodes, their liveness and sessions; or its MUC rooms and their owners', run: clusterCommand },
   help: { args: [], help: 'this list', run: help },
 };

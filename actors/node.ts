@@ -13,6 +13,7 @@ import { SessionTable, type SessionListener } from './session_table.js';
 import { ClusterSessionTable } from './cluster_sessions.js';
 import { undeliveredCast } from './cluster.js';
 import { RedisSessions } from '../src/cluster/redis_sessions.js';
+import { RedisRooms } from '../src/cluster/redis_rooms.js';
 import { defaultNodeName } from '../src/cluster/node_name.js';
 import { StorageHolder } from './storage.js';
 import type { LocalContext } from './local.js';
@@ -33,6 +34,8 @@ export interface Node extends LocalContext {
   readonly configPath: string | undefined;
   /** Set when `cluster:` is configured (issue #9): the same object as `sessions`. */
   readonly cluster: ClusterSessionTable | null;
+  /** With `cluster:`, the MUC rooms' claims and saved occupants (on the same Redis connection). */
+  readonly clusterRooms: RedisRooms | null;
 }
 
 export function createNode(config: Config, tls: TlsMaterial, configPath?: string): Node {
@@ -65,5 +68,6 @@ export function createNode(config: Config, tls: TlsMaterial, configPath?: string
     startedAt: Date.now(),
     configPath,
     cluster,
+    clusterRooms: cluster && new RedisRooms(cluster.redis.redis, cluster.redis.node),
   };
 }

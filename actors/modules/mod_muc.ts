@@ -12,7 +12,7 @@ import type { Element } from 'ltx';
 import type { Process } from '../../supervision/process.js';
 import { whereis } from '../../supervision/registry.js';
 import { startChild } from '../../supervision/supervisor.js';
-import { jid, type Jid } from '../../src/jid.js';
+import { jid, parseJid, type Jid } from '../../src/jid.js';
 import { stanzaError } from '../../src/stanza/error.js';
 import { childLog } from '../../src/log.js';
 import { infoQuery, itemsQuery, type DiscoItem } from '../../src/disco/info.js';
@@ -24,7 +24,10 @@ import { bounce } from '../router.js';
 import type { ItemsAcc } from './mod_disco.js';
 import type { MucStore } from './mod_muc.store.js';
 import { roomName, type MucOptions, type RoomArgs, type RoomRoute } from './mod_muc_room.js';
-import { roomTable } from './mod_muc_room.state.js';
+import { roomTable, type RoomData } from './mod_muc_room.state.js';
+import { roomFromSaved } from './mod_muc_room.cluster.js';
+import { onRoomMessage, routeInCluster, type LocalRooms, type MucCluster } from './mod_muc.cluster.js';
+import type { RoomMessage } from '../../src/cluster/wire.js';
 
 const options = z.strictObject({
   host: z.string().min(1).default('conference.@HOST@'),
@@ -42,6 +45,18 @@ interface Muc {
   service: Jid;
   store: MucStore;
   iq: IqTable;
+  /** With `cluster:` (issue #9): rooms are placed on one node each. */
+  cluster: MucCluster | null;
+}
+
+/** The rooms running on this node, and in a cluster those its nodes run (as their owners saved them). */
+async function liveRooms(m: Muc): Promise<RoomData[]> {
+  const rooms = [...roomTable(m.ctx.node).values()];
+  for (const { room, state } of m.cluster ? await m.cluster.rooms.list() : []) {
+    const j = parseJid(room);
+    if (state !== null && j.domain === m.service.domain) rooms.push(roomFromSaved(j, state));
+  }
+  return rooms;
 }
 
 /** §6.3: the public rooms, live or stored, by JID. */
@@ -50,7 +65,7 @@ async function publicRooms(m: Muc): Promise<DiscoItem[]> {
   for (const [name, stored] of await m.store.list(m.service.domain)) {
     if (stored.config.public) rooms.set(`${name}@${m.service.domain}`, stored.config.title || name);
   }
-  for (const data of roomTable(m.ctx.node).values()) {
+  for (const data of await liveRooms(m)) {
     if (data.jid.domain === m.service.domain && data.config.public && !data.locked) rooms.set(data.jid.toString(), data.config.title || data.jid.local);
   }
   return [...rooms].sort(([a], [b]) => a.localeCompare(b)).map(([j, name]) => ({ jid: j, name }));
@@ -68,35 +83,61 @@ function serviceIqTable(m: Muc): IqTable {
   return table;
 }
 
-/** The room's process: running, or started (under muc_room_sup) if the stanza may start it; else the sender gets item-not-found. */
-async function findRoom(m: Muc, from: Jid, to: Jid, stanza: Element): Promise<Process | undefined> {
+/** A presence may create a room; a stored (persistent) room loads; a room in the table crashed and is being restarted. */
+async function mayStart(m: Muc, to: Jid, stanza: Element): Promise<boolean> {
+  const presence = stanza.name === 'presence' && stanza.attrs.type === undefined;
+  return presence || roomTable(m.ctx.node).has(to.bareString()) || (await m.store.get(to.domain, to.local)) !== undefined;
+}
+
+/** Starts the room's process under muc_room_sup; if another stanza started it first (its name is taken), that one. */
+async function startRoom(m: Muc, room: Jid): Promise<Process> {
+  try {
+    return await startChild('muc_room_sup', [{ node: m.ctx.node, jid: room.bare(), opts: m.opts } satisfies RoomArgs]);
+  } catch (error) {
+    const started = whereis(roomName(room));
+    if (started) return started;
+    throw error;
+  }
+}
+
+/**
+ * The room's process: running, or started if `known` to exist or the stanza may start it
+ * (a crashed room's restart is queued ahead of our start, which then finds it); else the
+ * sender gets item-not-found.
+ */
+async function findRoom(m: Muc, from: Jid, to: Jid, stanza: Element, known = false): Promise<Process | undefined> {
   const running = whereis(roomName(to));
   if (running) return running;
-  // A presence may create a room; a room in the table crashed and is being restarted (its name
-  // is free, its supervisor's restart is already queued ahead of our start, which then finds it).
-  const startable = (stanza.name === 'presence' && stanza.attrs.type === undefined) || roomTable(m.ctx.node).has(to.bareString());
-  if (!startable && !(await m.store.get(to.domain, to.local))) {
+  if (!known && !(await mayStart(m, to, stanza))) {
     await bounce(m.ctx.node, from, to, stanza, stanzaError('item-not-found', 'no such room'));
     return undefined;
   }
   try {
-    return await startChild('muc_room_sup', [{ node: m.ctx.node, jid: to.bare(), opts: m.opts } satisfies RoomArgs]);
+    return await startRoom(m, to);
   } catch (error) {
-    // Another stanza started it first (its name is taken): that one is the room.
-    const started = whereis(roomName(to));
-    if (started) return started;
     log.error({ err: error, room: to.bareString() }, 'room failed to start');
     await bounce(m.ctx.node, from, to, stanza, stanzaError('internal-server-error', 'the room failed to start'));
     return undefined;
   }
 }
 
-/** The route of `service`: the service itself, or a room. */
+const localRooms = (m: Muc): LocalRooms => ({
+  routing: m.ctx.node,
+  mayStart: (to, stanza) => mayStart(m, to, stanza),
+  find: (from, to, stanza, known) => findRoom(m, from, to, stanza, known),
+  start: (room) => startRoom(m, room),
+  running: () => [...roomTable(m.ctx.node).values()]
+    .filter((data) => data.jid.domain === m.service.domain)
+    .flatMap((data) => whereis(roomName(data.jid)) ?? []),
+});
+
+/** The route of `service`: the service itself, or a room (in a cluster, wherever its owner is). */
 async function routeMuc(m: Muc, from: Jid, to: Jid, stanza: Element): Promise<void> {
   if (to.local === '') {
     if (stanza.name === 'iq') await processIq(m.ctx.node, m.iq, from, to, stanza);
     return;
   }
+  if (m.cluster) return routeInCluster(m.cluster, localRooms(m), from, to, stanza, 0);
   const room = await findRoom(m, from, to, stanza);
   room?.cast({ type: 'route', from, to, stanza } satisfies RoomRoute);
 }
@@ -108,9 +149,13 @@ export const modMuc: ModuleSpec<MucOptions> = {
   defaultEnabled: true,
   start(ctx, opts) {
     const service = jid('', opts.host.replaceAll('@HOST@', ctx.host));
-    const m: Muc = { ctx, opts, service, store: ctx.node.stores.muc(), iq: new IqTable() };
+    const { cluster, clusterRooms } = ctx.node;
+    const c: MucCluster | null = cluster && clusterRooms && { rooms: clusterRooms, sessions: cluster.redis };
+    const m: Muc = { ctx, opts, service, store: ctx.node.stores.muc(), iq: new IqTable(), cluster: c };
     m.iq = serviceIqTable(m);
+    const forwarded = c ? [{ hook: 'muc_room_forwarded', callback: (msg: RoomMessage) => onRoomMessage(c, localRooms(m), service.domain, msg) }] : [];
     return [
+      ...forwarded,
       { route: service.domain, handler: (from, to, stanza) => routeMuc(m, from, to, stanza) },
       {
         hook: 'disco_local_items',

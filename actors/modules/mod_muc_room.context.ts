@@ -13,6 +13,7 @@ import type { Node } from '../node.js';
 import type { MamStore } from './mod_mam.store.js';
 import type { MucStore } from './mod_muc.store.js';
 import { storedRoom, type Occupant, type RoomData } from './mod_muc_room.state.js';
+import type { RoomReplica } from './mod_muc_room.cluster.js';
 
 export interface MucOptions {
   /** The service's domain; `@HOST@` is the served host. */
@@ -37,6 +38,8 @@ export interface Room {
   iq: IqTable;
   /** §10.9: destroyed; the process ends after this stanza. */
   destroyed: boolean;
+  /** In a cluster (issue #9): the room's copy in Redis, for the node that would take it over. */
+  replica: RoomReplica | null;
 }
 
 /** `room@service/nick` */

@@ -22,6 +22,8 @@ import { roomMessage } from './mod_muc_room.message.js';
 import { roomIq, roomIqTable } from './mod_muc_room.iq.js';
 import { IqTable } from '../iq_handler.js';
 import { historyFromArchive, type MucOptions, type Room } from './mod_muc_room.context.js';
+import { dropLostOccupants, replicate, roomFromSaved, sessionAlive, takeOver, type RoomReplica } from './mod_muc_room.cluster.js';
+import type { SavedRoom } from '../../src/cluster/redis_rooms.js';
 
 export type { MucOptions };
 
@@ -40,6 +42,12 @@ export interface RoomRoute {
   stanza: Element;
 }
 
+/** In a cluster: a node died or left; the room drops the occupants whose sessions were there. */
+export interface NodeDown {
+  type: 'node_down';
+  node: string;
+}
+
 export const roomName = (room: Jid): string => `muc_room:${room.bareString()}`;
 
 function freshRoom(room: Jid, opts: MucOptions): RoomData {
@@ -48,10 +56,13 @@ function freshRoom(room: Jid, opts: MucOptions): RoomData {
   };
 }
 
-/** The stored room (persistent), or a new one, locked until its creator configures it (§10.1). */
-async function loadRoom(r: Pick<Room, 'store' | 'mam' | 'opts'>, room: Jid): Promise<RoomData> {
+/**
+ * The stored room (persistent), or the state its last owner in the cluster saved (temporary),
+ * or a new one, locked until its creator configures it (§10.1).
+ */
+async function loadRoom(r: Pick<Room, 'store' | 'mam' | 'opts'>, room: Jid, saved: SavedRoom | null): Promise<RoomData> {
   const stored = await r.store.get(room.domain, room.local);
-  if (!stored) return freshRoom(room, r.opts);
+  if (!stored) return saved?.state ? roomFromSaved(room, saved.state) : freshRoom(room, r.opts);
   const data: RoomData = {
     jid: room, config: { ...DEFAULT_CONFIG, ...stored.config }, affiliations: new Map(stored.affiliations), occupants: new Map(), history: [], subject: stored.subject, locked: false,
   };
@@ -68,31 +79,45 @@ async function announceRestart(r: Room): Promise<void> {
   }
 }
 
+function routeStanza(r: Room, { from, to, stanza }: RoomRoute): Promise<void> | void {
+  if (stanza.name === 'presence') return roomPresence(r, from, to, stanza);
+  if (stanza.name === 'message') return roomMessage(r, from, to, stanza);
+  if (stanza.name === 'iq') return roomIq(r, from, to, stanza);
+}
+
 /** Empty or destroyed: the room ends, unless more stanzas already wait in its mailbox. */
 const finished = (r: Room, self: Process): boolean => (r.destroyed || r.data.occupants.size === 0) && self.mailboxLength === 0;
 
 const roomServer: GenServer<Room, RoomArgs> = {
   async init({ node, jid: room, opts }, self) {
     const table = roomTable(node);
-    const base = { node, self, opts, store: node.stores.muc(), mam: node.stores.mam(), destroyed: false };
+    const replica: RoomReplica | null = node.clusterRooms && { rooms: node.clusterRooms, state: null, written: new Map() };
+    const base = { node, self, opts, store: node.stores.muc(), mam: node.stores.mam(), destroyed: false, replica };
     const kept = table.get(room.bareString());
-    const r: Room = { ...base, data: kept ?? (await loadRoom(base, room)), iq: new IqTable() };
+    // In a cluster, a room not kept here may have had an owner that died or left: its copy in Redis.
+    const saved = kept || !replica ? null : await replica.rooms.load(room.bareString());
+    const r: Room = { ...base, data: kept ?? (await loadRoom(base, room, saved)), iq: new IqTable() };
     r.iq = roomIqTable(r);
     table.set(room.bareString(), r.data);
-    if (kept) await announceRestart(r);
+    const takenOver = replica !== null && saved !== null && saved.occupants.size > 0;
+    if (takenOver) await takeOver(r, replica, saved, sessionAlive(node.sessions, new Set(await replica.rooms.liveNodes())));
+    if (kept || takenOver) await announceRestart(r);
+    replicate(r);
     return r;
   },
   async handleCast(msg, r, self) {
-    if ((msg as RoomRoute)?.type !== 'route') return noreply(r);
-    const { from, to, stanza } = msg as RoomRoute;
-    if (stanza.name === 'presence') await roomPresence(r, from, to, stanza);
-    else if (stanza.name === 'message') await roomMessage(r, from, to, stanza);
-    else if (stanza.name === 'iq') await roomIq(r, from, to, stanza);
+    // Anything else (a room just taken over in a cluster is woken so): only the check below.
+    const m = msg as RoomRoute | NodeDown;
+    if (m?.type === 'route') await routeStanza(r, m);
+    else if (m?.type === 'node_down') await dropLostOccupants(r, m.node);
+    replicate(r);
     return finished(r, self) ? stop('normal', r) : noreply(r);
   },
   terminate(reason, r) {
     // A crash leaves the entry for the restart; an orderly end takes it away.
     if (isOrderly(reason)) roomTable(r.node).delete(r.data.jid.bareString());
+    // Ended (empty, destroyed): nothing to take over. A node leaving hands its rooms over (cluster actor).
+    if (reason === 'normal') r.replica?.rooms.release(r.data.jid.bareString());
   },
 };
 

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, resolveConfigPath } from '../config/load.js';
 import {
   LineSplitter, encode, parseResponse, socketPath,
-  type BackupResult, type ClusterNodeStatus, type ControlRequest, type ControlResponse, type ReloadResult, type RosterListItem, type StatusResult, type TreeNode,
+  type BackupResult, type ClusterNodeStatus, type ClusterRoomStatus, type ControlRequest, type ControlResponse, type ReloadResult, type RosterListItem, type StatusResult, type TreeNode,
 } from '../control/protocol.js';
 import { formatChange } from '../config/reload.js';
 
@@ -119,7 +119,7 @@ function humanize(cmd: string, result: unknown): string {
       return `restored ${b.keys} keys from ${b.file} (backup of ${b.created})`;
     }
     case 'reload': return formatReload(result as ReloadResult);
-    case 'cluster': return formatCluster(result as ClusterNodeStatus[]);
+    case 'cluster': return formatCluster(result as ClusterNodeStatus[] | ClusterRoomStatus[]);
   }
   if (typeof result === 'string') return result;
   if (Array.isArray(result)) return result.join('\n');
@@ -138,14 +138,20 @@ function formatStatus(s: StatusResult): string {
 }
 
 /** One line per node, tab-separated: name, liveness (with the TTL left), sessions. */
-function formatCluster(nodes: ClusterNodeStatus[]): string {
-  return nodes
+function formatCluster(rows: ClusterNodeStatus[] | ClusterRoomStatus[]): string {
+  if (rows.some((r) => 'room' in r)) return formatRooms(rows as ClusterRoomStatus[]);
+  return (rows as ClusterNodeStatus[])
     .map((n) => [
       n.self ? `${n.name} (this node)` : n.name,
       n.ttl_ms === null ? 'dead' : `alive (ttl ${(n.ttl_ms / 1000).toFixed(1)}s)`,
       `${n.sessions} sessions`,
     ].join('\t'))
     .join('\n');
+}
+
+/** One line per room, tab-separated: room, owner node (or `no owner`), occupants. */
+function formatRooms(rooms: ClusterRoomStatus[]): string {
+  return rooms.map((r) => [r.room, r.owner ?? 'no owner', `${r.occupants} occupants`].join('\t')).join('\n');
 }
 
 /** One line per item, tab-separated like ejabberdctl's get_roster: jid, name, subscription, groups (comma-separated). */

@@ -22,6 +22,10 @@ export const keys = {
   nodeChannel: (node: string) => `${PREFIX}:node:${node}`,
   /** Every session change, in the order Redis applied them. */
   sessionEvents: `${PREFIX}:session_events`,
+  /** One MUC room (`owner`, `state`, `occupant:NICK`): its claim and what a new owner takes over. */
+  room: (room: string) => `${PREFIX}:room:${room}`,
+  /** The rooms a node owns: what the others take over when it dies. */
+  nodeRooms: (node: string) => `${PREFIX}:node_rooms:${node}`,
 } as const;
 
 /** A session as the cluster knows it: where it lives and what bare-JID routing needs. */
@@ -69,6 +73,37 @@ function decodeField(v: unknown): unknown {
   if (typeof field.xml === 'string') return parse(field.xml);
   if (typeof field.jid === 'string') return parseJid(field.jid);
   return v;
+}
+
+/**
+ * What a node's channel carries for MUC (issue #9), beside casts: a stanza for a room, handed
+ * to the room's owner node (`hops`: how often it was handed on already); a room to take over
+ * because its owner died or left; a node that died or left, whose sessions the rooms drop.
+ */
+export type RoomMessage =
+  | { type: 'room_route'; from: Jid; to: Jid; stanza: Element; hops: number }
+  | { type: 'room_take_over'; room: Jid }
+  | { type: 'room_node_down'; node: string };
+
+export function encodeRoomMessage(m: RoomMessage): string {
+  switch (m.type) {
+    case 'room_route': return JSON.stringify({ room_route: { from: m.from.toString(), to: m.to.toString(), stanza: m.stanza.toString(), hops: m.hops } });
+    case 'room_take_over': return JSON.stringify({ room_take_over: m.room.toString() });
+    case 'room_node_down': return JSON.stringify({ room_node_down: m.node });
+  }
+}
+
+/** A message on a node's channel: a cast to one of its sessions, or one for a MUC room. */
+export function decodeNodeMessage(text: string): ({ type: 'cast'; jid: Jid; msg: Record<string, unknown> }) | RoomMessage {
+  const value = JSON.parse(text) as { room_route?: { from: string; to: string; stanza: string; hops: number }; room_take_over?: string; room_node_down?: string };
+  const r = value.room_route;
+  if (r) {
+    if (typeof r.stanza !== 'string' || !Number.isInteger(r.hops) || r.hops < 0) throw new Error('not a room route');
+    return { type: 'room_route', from: parseJid(r.from), to: parseJid(r.to), stanza: parse(r.stanza), hops: r.hops };
+  }
+  if (typeof value.room_take_over === 'string') return { type: 'room_take_over', room: parseJid(value.room_take_over) };
+  if (typeof value.room_node_down === 'string') return { type: 'room_node_down', node: value.room_node_down };
+  return { type: 'cast', ...decodeCast(text) };
 }
 
 export function parseSessionEvent(text: string): SessionEvent {

@@ -48,6 +48,13 @@ export interface ClusterNodeStatus {
   self: boolean;
 }
 
+/** One MUC room of `cluster rooms` (issue #9): its owner node (null: being taken over) and occupants. */
+export interface ClusterRoomStatus {
+  room: string;
+  owner: string | null;
+  occupants: number;
+}
+
 /** One item of `roster-list` (RFC 6121 §2.1.2); `ask` only while a subscription request is pending. */
 export interface RosterListItem {
   jid: string;
