@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import type { Options } from './options.js';
 import { DOMAIN, type Server } from './servers.js';
 
@@ -118,4 +119,14 @@ function brief(r: Summary): string {
 export function errorCount(r: Summary): number {
   const e = r.errors;
   return e && typeof e === 'object' ? Object.values(e as Record<string, number>).reduce((a, b) => a + b, 0) : 0;
+}
+
+/** The repository (the nearest directory above this file with a package.json). */
+export function repoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    if (dir === path.dirname(dir)) throw new Error('cannot find the repository root (package.json)');
+    dir = path.dirname(dir);
+  }
+  return dir;
 }

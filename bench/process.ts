@@ -109,3 +109,12 @@ function procSample(pid: number): { rssKb: number; ticks: number } | undefined {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The trimmed stdout of a command, or '' if it fails. */
+export function sh(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '';
+  }
+}

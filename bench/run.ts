@@ -2,19 +2,17 @@
 // one run, servers alternating per scenario; prints "metric | troupe | ejabberd | ratio" and writes
 // it to bench/results/<date>.md. Options: bench/options.ts; what the figures mean: bench/README.md.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { kitDir, runKit, runMuc, type Summary } from './kit.js';
+import { kitDir, repoRoot, runKit, runMuc, type Summary } from './kit.js';
 import { parseOptions, type Options, type Scenario, type ServerName } from './options.js';
 import { failedStep, failedSteps, formatSteps, probeRegister, probeSession, type Step } from './probe.js';
 import { buildLines, runNotes, renderMarkdown, renderText } from './report.js';
-import { accepts, listenerPid, settle, sleep, tail } from './process.js';
-import { DOMAIN, EJABBERD_PORT, Fleet, TROUPE_PORT, ejabberdInstalled, type Server } from './servers.js';
+import { accepts, listenerPid, settle, sh, tail } from './process.js';
+import { DOMAIN, EJABBERD_PORT, EPMD_PORT, Fleet, TROUPE_PORT, ejabberdInstalled, stopFleet, type Server } from './servers.js';
 
 const PROBE_USER = 'benchprobe';
-const EPMD_PORT = 4369;
 
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
@@ -43,7 +41,7 @@ async function main(): Promise<void> {
   const fleet = new Fleet(root, kit, tmp);
   const abort = new AbortController();
   let cleaned: Promise<void> | undefined;
-  const cleanup = () => (cleaned ??= stopAll(fleet, epmdWasRunning, o.keep ? undefined : tmp));
+  const cleanup = () => (cleaned ??= stopFleet(fleet, epmdWasRunning, o.keep ? undefined : tmp));
   const onSignal = (sig: NodeJS.Signals) => {
     console.error(`\n${sig}: stopping the servers`);
     abort.abort();
@@ -207,25 +205,6 @@ function troupectl(root: string, config: string): string {
   return `node '${path.join(root, 'dist/src/cli/troupectl.js')}' --config '${config}'`;
 }
 
-async function stopAll(fleet: Fleet, epmdWasRunning: boolean, removeDir: string | undefined): Promise<void> {
-  await fleet.stopAll();
-  // Tsung and ejabberd start epmd (Erlang's port mapper) as a daemon: end it if we caused it
-  const epmd = listenerPid(EPMD_PORT);
-  const nodesLeft = () => /name \S+ at port/.test(sh('epmd', ['-names']));
-  for (let i = 0; i < 30 && epmd !== undefined && nodesLeft(); i++) await sleep(100); // a killed Tsung VM unregisters late
-  if (!epmdWasRunning && epmd !== undefined && !nodesLeft()) {
-    try {
-      process.kill(epmd, 'SIGTERM');
-    } catch {
-      // gone already
-    }
-  }
-  if (removeDir) {
-    // keep Tsung's raw output, drop server data, logs and certificates
-    for (const d of ['troupe', 'ejabberd']) rmSync(path.join(removeDir, d), { recursive: true, force: true });
-  }
-}
-
 function writeResults(root: string, o: Options, started: Date, table: string, notes: string[],
   m: { runsDir: string; load0: number; load1: number; commit: string }): string {
   const stamp = started.toISOString().slice(0, 16).replace('T', '-').replace(':', '');
@@ -248,15 +227,6 @@ Raw Tsung output (not kept in git): ${m.runsDir}
   return file;
 }
 
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    if (dir === path.dirname(dir)) throw new Error('cannot find the repository root (package.json)');
-    dir = path.dirname(dir);
-  }
-  return dir;
-}
-
 function gitDescribe(root: string): string {
   return sh('git', ['-C', root, 'describe', '--always', '--dirty']) || 'unknown commit';
 }
@@ -265,13 +235,7 @@ function which(cmd: string): boolean {
   return sh('sh', ['-c', `command -v ${cmd}`]) !== '';
 }
 
-function sh(cmd: string, args: string[]): string {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return '';
-  }
-}
+
 
 main().catch((err: Error) => {
   console.error(`bench: ${err.message}`);

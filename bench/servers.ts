@@ -2,14 +2,15 @@
 // ../shared/bench/servers/start-servers.sh does. Each runs in its own process group (session), so
 // stop() ends it and everything it spawned, and nothing else.
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ServerName } from './options.js';
-import { groupAlive, listenerPid, pidAlive, spawnGroup, stopGroup, waitForPort } from './process.js';
+import { groupAlive, listenerPid, pidAlive, sh, sleep, spawnGroup, stopGroup, waitForPort } from './process.js';
 
 export const DOMAIN = 'bench.local';
 export const TROUPE_PORT = 35242;
 export const EJABBERD_PORT = 35222; // fixed in the kit's ejabberd.yml
+export const EPMD_PORT = 4369;
 
 export interface Server {
   name: ServerName;
@@ -153,4 +154,24 @@ function handle(name: ServerName, port: number, child: ChildProcess, pid: number
     alive: () => groupAlive(child.pid!) && pidAlive(pid),
     stop: (graceMs = 10_000) => stopGroup(child.pid!, graceMs),
   };
+}
+
+/** Stops every server of the fleet, and epmd if this run started it; `removeDir`: drop the servers' data, logs and certificates there. */
+export async function stopFleet(fleet: Fleet, epmdWasRunning: boolean, removeDir: string | undefined): Promise<void> {
+  await fleet.stopAll();
+  // Tsung and ejabberd start epmd (Erlang's port mapper) as a daemon: end it if we caused it
+  const epmd = listenerPid(EPMD_PORT);
+  const nodesLeft = () => /name \S+ at port/.test(sh('epmd', ['-names']));
+  for (let i = 0; i < 30 && epmd !== undefined && nodesLeft(); i++) await sleep(100); // a killed Tsung VM unregisters late
+  if (!epmdWasRunning && epmd !== undefined && !nodesLeft()) {
+    try {
+      process.kill(epmd, 'SIGTERM');
+    } catch {
+      // gone already
+    }
+  }
+  if (removeDir) {
+    // keep Tsung's raw output, drop server data, logs and certificates
+    for (const d of ['troupe', 'ejabberd']) rmSync(path.join(removeDir, d), { recursive: true, force: true });
+  }
 }
