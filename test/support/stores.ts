@@ -9,6 +9,7 @@ import { table, type Db } from '../../src/storage/db.js';
 import { closePg, openPg, type PgHandle } from '../../src/storage/pg/pool.js';
 import { levelStores, pgStores, type Stores } from '../../actors/stores.js';
 import type { ArchiveEntry } from '../../actors/modules/mod_mam.store.js';
+import { idTime } from '../../src/mam/id.js';
 import { useTempDb } from './db.js';
 import { postgresSkip, startPostgres, type TestPostgres } from './postgres.js';
 
@@ -46,8 +47,13 @@ function postgres(holder: { pg: PgHandle }): StoreBackend {
   return {
     name: 'postgres',
     stores: pgStores(holder),
+    // With the archive's id counter raised to it, as an append (or migration 3, for rows from before it) leaves it.
     async putArchived(user, host, id, entry) {
-      await holder.pg.pool.query('INSERT INTO mam (host, username, id, peer, out, xml) VALUES ($1, $2, $3, $4, $5, $6)', [host, user, id, entry.peer, entry.out, entry.xml]);
+      await holder.pg.pool.query(
+        `WITH row AS (INSERT INTO mam (host, username, id, peer, out, xml) VALUES ($1, $2, $3, $4, $5, $6))
+         INSERT INTO mam_seq AS s (host, username, last) VALUES ($1, $2, $7) ON CONFLICT (host, username) DO UPDATE SET last = GREATEST(s.last, EXCLUDED.last)`,
+        [host, user, id, entry.peer, entry.out, entry.xml, idTime(id)],
+      );
     },
   };
 }

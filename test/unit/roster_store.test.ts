@@ -103,10 +103,10 @@ test('KeyedLock: one holder per key at a time, keys independent, entries cleaned
 test('GroupCommit: batches that meet share one write; each caller waits for its own; a failure fails its group only', async () => {
   const writes: number[][] = [];
   let fail = false;
-  const group = new GroupCommit<number>(async (ops) => {
+  const group = new GroupCommit<number[]>(async (batches) => {
     await new Promise((r) => setTimeout(r, 5));
     if (fail) throw new Error('disk full');
-    writes.push(ops);
+    writes.push(batches.flat());
   });
   await Promise.all([group.commit([1]), group.commit([2, 3]), group.commit([4])]);
   assert.deepEqual(writes, [[1], [2, 3, 4]], 'the first writes alone, the others meet behind it');
