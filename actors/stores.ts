@@ -9,6 +9,7 @@ import type { Db } from '../src/storage/db.js';
 import type { PgHandle } from '../src/storage/pg/pool.js';
 import { levelPasswdStore, type PasswdStore } from '../src/storage/passwd.js';
 import { pgPasswdStore } from '../src/storage/passwd.pg.js';
+import { commitLevelRemoval, commitPgRemoval, type UserRemoval } from '../src/storage/user_removal.js';
 import type { RosterStore } from './modules/mod_roster.store.js';
 import type { OfflineStore } from './modules/mod_offline.store.js';
 import type { MamStore } from './modules/mod_mam.store.js';
@@ -51,6 +52,8 @@ export interface Stores {
   blocking(): BlockingStore;
   last(): LastStore;
   muc(): MucStore;
+  /** Writes an account's removal, gathered from the stores, as one batch or transaction. */
+  commitRemoval(removal: UserRemoval): Promise<void>;
 }
 
 export function levelStores(holder: { readonly db: Db }): Stores {
@@ -65,6 +68,7 @@ export function levelStores(holder: { readonly db: Db }): Stores {
     blocking: () => levelBlockingStore(holder),
     last: () => levelLastStore(holder),
     muc: () => levelMucStore(holder),
+    commitRemoval: (removal) => commitLevelRemoval(holder.db, removal),
   };
 }
 
@@ -80,6 +84,7 @@ export function pgStores(holder: { readonly pg: PgHandle }): Stores {
     blocking: () => pgBlockingStore(holder),
     last: () => pgLastStore(holder),
     muc: () => pgMucStore(holder),
+    commitRemoval: (removal) => commitPgRemoval(holder.pg, removal),
   };
 }
 

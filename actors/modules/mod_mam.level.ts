@@ -94,13 +94,10 @@ export function levelMamStore(holder: { readonly db: Db }, opts: { sync: boolean
       await write([{ type: 'put', key: userKey(user, host), value: prefs }]);
     },
 
-    removeUser(user, host) {
-      const k = userKey(user, host);
-      return lock.run(k, async () => {
-        const keys = await mam().keys(range(k)).all();
-        await write([k, ...keys].map((key) => ({ type: 'del' as const, key })));
-        newest.delete(k);
-      });
+    async removeUser(removal) {
+      const k = userKey(removal.user, removal.host);
+      removal.deleteKeys('mam', [k, ...(await mam().keys(range(k)).all())]);
+      removal.afterCommit(() => newest.delete(k));
     },
 
     async expire(host, us) {

@@ -21,7 +21,6 @@ import { idTail, TIME_DIGITS, timeKey } from '../../src/mam/id.js';
 import type { Prefs } from '../../src/mam/prefs.js';
 import { pgUserRows } from '../../src/storage/pg/user_row.js';
 import { GroupCommit } from './group_commit.js';
-import { userTransaction } from './pg_user_lock.js';
 import type { ArchiveEntry, ArchiveRange, ArchivedMessage, MamStore } from './mod_mam.store.js';
 
 const USER = 'host = $1 AND username = $2';
@@ -132,12 +131,7 @@ export function pgMamStore(holder: { readonly pg: PgHandle }): MamStore {
 
     setPrefs: (user, host, value) => prefs.set(user, host, { prefs: value }),
 
-    async removeUser(user, host) {
-      await userTransaction(holder, 'mam', user, host, async (client) => {
-        await client.query(`DELETE FROM mam WHERE ${USER}`, [host, user]);
-        await client.query(`DELETE FROM mam_prefs WHERE ${USER}`, [host, user]); // with the archive, in its transaction
-      });
-    },
+    removeUser: async (removal) => removal.deleteRows('mam', 'mam_prefs', 'mam_seq'),
 
     async expire(host, us) {
       const { rowCount } = await query('DELETE FROM mam WHERE host = $1 AND id < $2', [host, timeKey(us)]);

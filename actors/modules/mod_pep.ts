@@ -37,6 +37,7 @@ import { levelPepStore } from './mod_pep.level.js';
 import type { PepStore } from './mod_pep.store.js';
 import { levelPrivateStore } from './mod_private.level.js';
 import type { PrivateStore, StoredFragment } from './mod_private.store.js';
+import type { UserRemoval } from '../../src/storage/user_removal.js';
 
 export interface PepOptions {
   /** Most items a node keeps (`pubsub#max_items` = `max`), ejabberd's `max_items_node`. */
@@ -245,7 +246,7 @@ export const modPep: ModuleSpec<PepOptions> = {
       },
       { hook: 'disco_sm_items', callback: (acc: ItemsAcc, from: Jid, to: Jid, node: string) => nodeItems(p, acc, from, to, node), priority: 110 },
       { hook: 'private_set', callback: (user: string, host: string, fragments: StoredFragment[]) => mirrorPrivateBookmarks(p, user, host, fragments) },
-      { hook: 'remove_user', callback: (user: string, host: string) => p.store.removeUser(user, host) },
+      { hook: 'remove_user', callback: (_user: string, _host: string, removal: UserRemoval) => p.store.removeUser(removal) },
     ];
   },
 };

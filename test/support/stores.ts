@@ -10,6 +10,7 @@ import { closePg, openPg, type PgHandle } from '../../src/storage/pg/pool.js';
 import { levelStores, pgStores, type Stores } from '../../actors/stores.js';
 import type { ArchiveEntry } from '../../actors/modules/mod_mam.store.js';
 import { idTime } from '../../src/mam/id.js';
+import { UserRemoval } from '../../src/storage/user_removal.js';
 import { useTempDb } from './db.js';
 import { postgresSkip, startPostgres, type TestPostgres } from './postgres.js';
 
@@ -56,6 +57,13 @@ function postgres(holder: { pg: PgHandle }): StoreBackend {
       );
     },
   };
+}
+
+/** Removes `user`'s rows from one store as a node does: the store adds its part to a removal, then the one commit. */
+export async function removeWith(stores: Stores, user: string, host: string, part: (removal: UserRemoval) => Promise<void>): Promise<void> {
+  const removal = new UserRemoval(user, host);
+  await part(removal);
+  await stores.commitRemoval(removal);
 }
 
 export function forEachBackend(body: (backend: StoreBackend) => void): void {

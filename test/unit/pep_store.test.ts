@@ -1,5 +1,7 @@
 /** mod_pep's LevelDB store: one account's nodes only, a change written whole or (on error) not at all, deletion, removal. */
 import { useTempDb } from '../support/db.js';
+import { removeWith } from '../support/stores.js';
+import { levelStores } from '../../actors/stores.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { stanzaError } from '../../src/stanza/error.js';
@@ -28,7 +30,7 @@ test('nodes per account; an erroring change writes nothing; null deletes; remove
 
   assert.equal(await s.update('al', 'localhost', 'urn:a', () => null), null);
   assert.deepEqual(await s.nodes('al', 'localhost'), ['urn:b']);
-  await s.removeUser('al', 'localhost');
+  await removeWith(levelStores(holder), 'al', 'localhost', (r) => s.removeUser(r));
   assert.deepEqual(await s.nodes('al', 'localhost'), []);
   assert.equal((await s.node('alice', 'localhost', 'urn:a'))?.items[0]?.id, '3');
 });

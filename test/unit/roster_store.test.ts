@@ -3,7 +3,7 @@
  * per change (item + version), versions that only grow, one user's read-modify-writes
  * serialised whoever runs them, and the keyed lock and group commit beneath.
  */
-import { forEachBackend } from '../support/stores.js';
+import { forEachBackend, removeWith } from '../support/stores.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { emptyItem } from '../../src/roster/item.js';
@@ -63,7 +63,7 @@ forEachBackend(({ stores }) => {
 
   test('removeUser drops items and version', async () => {
     const store = stores.roster();
-    await store.removeUser('alice', 'localhost');
+    await removeWith(stores, 'alice', 'localhost', (r) => store.removeUser(r));
     assert.deepEqual(await store.read('alice', 'localhost'), { items: [], version: 0 });
     assert.equal((await store.read('alice2', 'localhost')).items.length, 1);
   });
