@@ -9,7 +9,7 @@ import { userKey } from '../../src/storage/db.js';
 import { lockFor } from './keyed_lock.js';
 
 /** The first key of the two-int advisory lock, one per table (the second: a hash of the user). */
-const LOCK_CLASS = { roster: 1, offline: 2, private: 3, mam: 4 } as const;
+const LOCK_CLASS = { roster: 1, offline: 2, private: 3, mam: 4, pep: 5 } as const;
 export type LockedTable = keyof typeof LOCK_CLASS;
 
 const lockArgs = (table: LockedTable, user: string, host: string) => [LOCK_CLASS[table], `${host}/${user}`];

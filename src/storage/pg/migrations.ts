@@ -51,6 +51,11 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO mam_seq (host, username, last) SELECT host, username, max(left(id, 16)::bigint) FROM mam GROUP BY host, username;
     `,
   },
+  {
+    version: 4,
+    name: 'mod_pep nodes',
+    sql: `CREATE TABLE pep (${user}, node text COLLATE "C" NOT NULL, data jsonb NOT NULL, PRIMARY KEY (host, username, node))`,
+  },
 ];
 
 /** The advisory lock key of schema migrations (one bigint, apart from the stores' two-int keys). */
