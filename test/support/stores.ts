@@ -23,17 +23,39 @@ export interface StoreBackend {
 
 /** A migrated PostgreSQL on a throwaway cluster for the file's tests: `holder.pg` once `before` has run. */
 export function useTempPg(): { pg: PgHandle } {
+  const nodes = usePgNodes();
   const holder = {} as { pg: PgHandle };
-  let server: TestPostgres | undefined;
   before(async () => {
-    server = await startPostgres();
-    holder.pg = await openPg(server.url());
-  });
-  after(async () => {
-    if (holder.pg) await closePg(holder.pg);
-    await server?.stop();
+    holder.pg = (await nodes.node(nodes.url())).pg;
   });
   return holder;
+}
+
+/**
+ * Several nodes' pools on a throwaway PostgreSQL cluster, for the file's tests: `url()` is its
+ * default database, `database(name)` creates an empty one and returns its URL, `node(url)`
+ * opens (and migrates) a node's own pools on it, as each node has; all closed, and the
+ * cluster stopped, after.
+ */
+export function usePgNodes(): { url(): string; database(name: string): Promise<string>; node(url: string): Promise<{ pg: PgHandle }> } {
+  let server: TestPostgres | undefined;
+  const handles: PgHandle[] = [];
+  before(async () => {
+    server = await startPostgres();
+  });
+  after(async () => {
+    for (const h of handles) await closePg(h);
+    await server?.stop();
+  });
+  return {
+    url: () => (server as TestPostgres).url(),
+    database: (name) => (server as TestPostgres).createDatabase(name),
+    async node(url) {
+      const handle = await openPg(url);
+      handles.push(handle);
+      return { pg: handle };
+    },
+  };
 }
 
 function leveldb(holder: { db: Db }): StoreBackend {

@@ -5,14 +5,15 @@
  * it saw" while they write misses nothing. A batch that fails rejects every caller in it.
  * Account removal is one SQL transaction: a failure at its last table deletes nothing.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closePg, openPg, type PgHandle } from '../../src/storage/pg/pool.js';
+import type { PgHandle } from '../../src/storage/pg/pool.js';
 import { idTime } from '../../src/mam/id.js';
 import { UserRemoval } from '../../src/storage/user_removal.js';
 import { pgStores } from '../../actors/stores.js';
 import type { ArchiveEntry } from '../../actors/modules/mod_mam.store.js';
-import { postgresSkip, startPostgres, type TestPostgres } from '../support/postgres.js';
+import { postgresSkip, startPostgres } from '../support/postgres.js';
+import { usePgNodes } from '../support/stores.js';
 
 const entry = (body: string): ArchiveEntry => ({ peer: 'x@localhost', out: true, xml: `<message><body>${body}</body></message>` });
 
@@ -28,25 +29,10 @@ function countBatches(handle: PgHandle): { batches: number } {
 }
 
 describe('postgres archive batches', { skip: postgresSkip }, () => {
-  let server: TestPostgres;
-  const handles: PgHandle[] = [];
-  /** A node's pools on `url` (a holder of its own, as each node has). */
-  const node = async (url: string) => {
-    const handle = await openPg(url);
-    handles.push(handle);
-    return { pg: handle };
-  };
-
-  before(async () => {
-    server = await startPostgres();
-  });
-  after(async () => {
-    for (const h of handles) await closePg(h);
-    await server?.stop();
-  });
+  const { database, node } = usePgNodes();
 
   test('two nodes append for one user at once: distinct ids that only grow in commit order, no row lost or missed', async () => {
-    const url = await server.createDatabase('archive_nodes');
+    const url = await database('archive_nodes');
     const [a, b] = [pgStores(await node(url)).mam(), pgStores(await node(url)).mam()];
     const acknowledged: string[] = [];
     // A reader paging "after the newest id seen", as a client syncing with MAM does, while the nodes write.
@@ -77,7 +63,7 @@ describe('postgres archive batches', { skip: postgresSkip }, () => {
   });
 
   test("many users' appends in flight together go in few statements, each caller gets its own id, all readable", async () => {
-    const url = await server.createDatabase('archive_batch');
+    const url = await database('archive_batch');
     const holder = await node(url);
     const counter = countBatches(holder.pg);
     const store = pgStores(holder).mam();
@@ -95,7 +81,7 @@ describe('postgres archive batches', { skip: postgresSkip }, () => {
   });
 
   test('account removal is one transaction: a failure at its last table deletes nothing', async () => {
-    const url = await server.createDatabase('removal_atomic');
+    const url = await database('removal_atomic');
     const holder = await node(url);
     const stores = pgStores(holder);
     await stores.passwd().set('rex', 'localhost', { format: 'plain', password: 'pw' });
