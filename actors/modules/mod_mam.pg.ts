@@ -30,12 +30,10 @@ interface Append extends ArchiveEntry {
   host: string;
 }
 
-/** The time of the transaction in µs: the database's clock, the same for every node. */
-const NOW_US = '(extract(epoch FROM now()) * 1000000)::bigint';
-
 /**
- * One batch of appends, in order; returns their ids. A user with n appends in the batch takes
- * the n microseconds after max(newest + 1, now), its counter left at the last.
+ * One batch of appends, in order; returns their ids. `$7` is now on this node's clock (µs), as
+ * on LevelDB: a user with n appends in the batch takes the n microseconds from max(newest + 1,
+ * now), its counter left at the last, so a node whose clock is behind still writes above it.
  */
 const APPEND = `
   WITH batch AS (
@@ -45,8 +43,8 @@ const APPEND = `
     SELECT host, username, count(*) AS n FROM batch GROUP BY host, username
   ), seq AS (
     INSERT INTO mam_seq AS s (host, username, last)
-    SELECT host, username, ${NOW_US} + n - 1 FROM users ORDER BY host COLLATE "C", username COLLATE "C"
-    ON CONFLICT (host, username) DO UPDATE SET last = GREATEST(s.last + 1, ${NOW_US}) + (EXCLUDED.last - ${NOW_US})
+    SELECT host, username, $7 + n - 1 FROM users ORDER BY host COLLATE "C", username COLLATE "C"
+    ON CONFLICT (host, username) DO UPDATE SET last = GREATEST(s.last + 1, $7) + (EXCLUDED.last - $7)
     RETURNING host, username, last
   ), ids AS (
     SELECT b.*, lpad((q.last - u.n + row_number() OVER (PARTITION BY b.host, b.username ORDER BY b.ord))::text, ${TIME_DIGITS}, '0') || b.tail AS id
@@ -59,7 +57,7 @@ const APPEND = `
 async function appendBatch(pg: PgHandle, batch: Append[]): Promise<string[]> {
   const column = <K extends keyof Append>(k: K) => batch.map((a) => a[k]);
   const tails = batch.map(() => idTail());
-  const { rows } = await pg.pool.query<{ id: string }>(APPEND, [column('host'), column('user'), column('peer'), column('out'), column('xml'), tails]);
+  const { rows } = await pg.pool.query<{ id: string }>(APPEND, [column('host'), column('user'), column('peer'), column('out'), column('xml'), tails, Date.now() * 1000]);
   return rows.map((r) => r.id);
 }
 
