@@ -15,6 +15,7 @@ import { rosterList, sendMessage } from './control_im.js';
 import { backup, restore } from './control_backup.js';
 import { reload } from './control_reload.js';
 import { clusterCommand } from './control_cluster.js';
+import { removeUser } from './remove_user.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -115,10 +116,8 @@ async function register(node: Node, [userArg, hostArg, password]: string[]): Pro
 
 async function unregister(node: Node, [userArg, hostArg]: string[]): Promise<string> {
   const { user, host } = await existingAccount(node, userArg!, hostArg!);
-  await node.accounts.remove(user, host);
+  await removeUser(node, user, host);
   kickSessions(node, user, host);
-  // As ejabberd_auth:remove_user: modules drop the user's roster, offline messages, vCard...
-  await node.hooks.run('remove_user', host, user, host);
   return `user ${user}@${host} unregistered`;
 }
 

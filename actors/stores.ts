@@ -9,6 +9,7 @@ import type { Db } from '../src/storage/db.js';
 import type { PgHandle } from '../src/storage/pg/pool.js';
 import { levelPasswdStore, type PasswdStore } from '../src/storage/passwd.js';
 import { pgPasswdStore } from '../src/storage/passwd.pg.js';
+import { commitLevelRemoval, commitPgRemoval, type UserRemoval } from '../src/storage/user_removal.js';
 import type { RosterStore } from './modules/mod_roster.store.js';
 import type { OfflineStore } from './modules/mod_offline.store.js';
 import type { MamStore } from './modules/mod_mam.store.js';
@@ -17,6 +18,7 @@ import type { VcardStore } from './modules/mod_vcard.store.js';
 import type { BlockingStore } from './modules/mod_blocking.store.js';
 import type { LastStore } from './modules/mod_last.store.js';
 import type { MucStore } from './modules/mod_muc.store.js';
+import type { PepStore } from './modules/mod_pep.store.js';
 import { levelRosterStore } from './modules/mod_roster.level.js';
 import { levelOfflineStore } from './modules/mod_offline.level.js';
 import { levelMamStore } from './modules/mod_mam.level.js';
@@ -25,6 +27,7 @@ import { levelVcardStore } from './modules/mod_vcard.level.js';
 import { levelBlockingStore } from './modules/mod_blocking.level.js';
 import { levelLastStore } from './modules/mod_last.level.js';
 import { levelMucStore } from './modules/mod_muc.level.js';
+import { levelPepStore } from './modules/mod_pep.level.js';
 import { pgRosterStore } from './modules/mod_roster.pg.js';
 import { pgOfflineStore } from './modules/mod_offline.pg.js';
 import { pgMamStore } from './modules/mod_mam.pg.js';
@@ -33,6 +36,7 @@ import { pgVcardStore } from './modules/mod_vcard.pg.js';
 import { pgBlockingStore } from './modules/mod_blocking.pg.js';
 import { pgLastStore } from './modules/mod_last.pg.js';
 import { pgMucStore } from './modules/mod_muc.pg.js';
+import { pgPepStore } from './modules/mod_pep.pg.js';
 
 /** `sync`: a write resolves only once durable (fsync / WAL flush), else soon after. */
 export interface WriteOptions {
@@ -51,6 +55,9 @@ export interface Stores {
   blocking(): BlockingStore;
   last(): LastStore;
   muc(): MucStore;
+  pep(): PepStore;
+  /** Writes an account's removal, gathered from the stores, as one batch or transaction. */
+  commitRemoval(removal: UserRemoval): Promise<void>;
 }
 
 export function levelStores(holder: { readonly db: Db }): Stores {
@@ -67,6 +74,8 @@ export function levelStores(holder: { readonly db: Db }): Stores {
     blocking: () => levelBlockingStore(holder),
     last: () => levelLastStore(holder),
     muc: () => levelMucStore(holder),
+    pep: () => levelPepStore(holder),
+    commitRemoval: (removal) => commitLevelRemoval(holder.db, removal),
   };
 }
 
@@ -82,6 +91,8 @@ export function pgStores(holder: { readonly pg: PgHandle }): Stores {
     blocking: () => pgBlockingStore(holder),
     last: () => pgLastStore(holder),
     muc: () => pgMucStore(holder),
+    pep: () => pgPepStore(holder),
+    commitRemoval: (removal) => commitPgRemoval(holder.pg, removal),
   };
 }
 

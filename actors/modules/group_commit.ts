@@ -1,21 +1,23 @@
 /**
- * Group commit: batches submitted while a write is in flight are merged into the next write, so
+ * Group commit: items submitted while a write is in flight are merged into the next write, so
  * one fsync makes many transactions durable (what databases do with their log). Each caller
- * still resolves only once the write holding its operations is done, and a merged batch is as
- * atomic as each of its parts. Without concurrency (one transaction at a time) it is a plain write.
+ * still resolves only once the write holding its item is done (with that item's result), and a
+ * merged write is as atomic as each of its parts. Without concurrency (one item at a time) it is
+ * a plain write. LevelDB batches below; PostgreSQL archive appends in `mod_mam.pg.ts`.
  */
 import type { BatchOperation } from 'level';
 import type { Db } from '../../src/storage/db.js';
 
-export class GroupCommit<Op> {
-  private waiting: { ops: Op[]; resolve(): void; reject(err: unknown): void }[] = [];
+export class GroupCommit<In, Out = void> {
+  private waiting: { item: In; resolve(out: Out): void; reject(err: unknown): void }[] = [];
   private writing = false;
 
-  constructor(private readonly write: (ops: Op[]) => Promise<void>) {}
+  /** `write` commits the items together and returns each one's result, in order (nothing when `Out` is void). */
+  constructor(private readonly write: (items: In[]) => Promise<Out[] | void>) {}
 
-  commit(ops: Op[]): Promise<void> {
+  commit(item: In): Promise<Out> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ ops, resolve, reject });
+      this.waiting.push({ item, resolve, reject });
       if (!this.writing) void this.flush();
     });
   }
@@ -26,9 +28,8 @@ export class GroupCommit<Op> {
       const group = this.waiting;
       this.waiting = [];
       try {
-        const ops = group.flatMap((g) => g.ops);
-        if (ops.length > 0) await this.write(ops); // an empty commit only waits for the ones before it
-        for (const g of group) g.resolve();
+        const results = await this.write(group.map((g) => g.item));
+        group.forEach((g, i) => g.resolve(results?.[i] as Out));
       } catch (err) {
         for (const g of group) g.reject(err);
       }
@@ -39,16 +40,22 @@ export class GroupCommit<Op> {
 
 export type DbOp = BatchOperation<Db, string, unknown>;
 
-const groups = new WeakMap<Db, Map<boolean, GroupCommit<DbOp>>>();
+const groups = new WeakMap<Db, Map<boolean, GroupCommit<DbOp[]>>>();
 
 /**
  * The group commit of a database handle for `sync` or not: every store writing to that handle
  * shares it, so the batches of all users and tables in flight together make one LevelDB write.
  */
-export function groupCommitOf(db: Db, sync: boolean): GroupCommit<DbOp> {
+export function groupCommitOf(db: Db, sync: boolean): GroupCommit<DbOp[]> {
   let bySync = groups.get(db);
   if (!bySync) groups.set(db, (bySync = new Map()));
   let group = bySync.get(sync);
-  if (!group) bySync.set(sync, (group = new GroupCommit<DbOp>((ops) => db.batch<string, unknown>(ops, { sync }))));
+  if (!group) {
+    const write = async (batches: DbOp[][]): Promise<void> => {
+      const ops = batches.flat();
+      if (ops.length > 0) await db.batch<string, unknown>(ops, { sync }); // an empty commit only waits for the ones before it
+    };
+    bySync.set(sync, (group = new GroupCommit<DbOp[]>(write)));
+  }
   return group;
 }

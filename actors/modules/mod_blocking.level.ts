@@ -13,6 +13,6 @@ export function levelBlockingStore(holder: { readonly db: Db }): BlockingStore {
     get: async (user, host) => (await readNow(privacy(), userKey(user, host))) ?? [],
     set: (user, host, jids) =>
       jids.length === 0 ? del(user, host) : holder.db.batch<string, unknown>([{ type: 'put', sublevel: privacy(), key: userKey(user, host), value: jids }], {}),
-    removeUser: del,
+    removeUser: async (removal) => removal.deleteKeys('privacy'),
   };
 }

@@ -6,6 +6,7 @@
  * block or unblock has just replaced.
  */
 import type { Jid } from '../../src/jid.js';
+import type { UserRemoval } from '../../src/storage/user_removal.js';
 import type { SessionTable } from '../session_table.js';
 import { KeyedLock } from './keyed_lock.js';
 import type { BlockingStore } from './mod_blocking.store.js';
@@ -48,13 +49,10 @@ export class BlockLists {
     if (this.sessions.resources(user.bare()).length === 0) this.lists.delete(user.bareString());
   }
 
-  /** `remove_user`: the list goes from storage and memory. */
-  remove(user: string, host: string): Promise<void> {
-    const key = `${user}@${host}`;
-    return this.lock.run(key, async () => {
-      await this.store.removeUser(user, host);
-      this.lists.delete(key);
-    });
+  /** `remove_user`: the list goes from storage, then from memory. */
+  async remove(removal: UserRemoval): Promise<void> {
+    await this.store.removeUser(removal);
+    removal.afterCommit(() => this.lists.delete(`${removal.user}@${removal.host}`));
   }
 
   private keep(user: Jid, list: Blocklist): Blocklist {

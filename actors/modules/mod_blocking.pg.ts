@@ -8,6 +8,6 @@ export function pgBlockingStore(holder: { readonly pg: PgHandle }): BlockingStor
   return {
     get: async (user, host) => (await rows.get(user, host))?.jids ?? [],
     set: (user, host, jids) => (jids.length === 0 ? rows.remove(user, host) : rows.set(user, host, { jids })),
-    removeUser: rows.remove,
+    removeUser: async (removal) => removal.deleteRows('privacy'),
   };
 }

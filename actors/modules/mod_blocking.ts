@@ -21,6 +21,7 @@ import type { Session } from '../session_table.js';
 import type { JidInfo } from './mod_roster.js';
 import { BlockLists, type Blocklist } from './mod_blocking.lists.js';
 import { incoming, offlineMessage, outgoing, presenceToUser, privacyCheck, type Blocking } from './mod_blocking.filter.js';
+import type { UserRemoval } from '../../src/storage/user_removal.js';
 
 export interface BlockingOptions {
   /** Most JIDs one user may block; a block past it gets policy-violation. */
@@ -143,7 +144,7 @@ export const modBlocking: ModuleSpec<BlockingOptions> = {
           b.lists.forget(session.jid);
         },
       },
-      { hook: 'remove_user', callback: (user: string, host: string) => b.lists.remove(user, host) },
+      { hook: 'remove_user', callback: (_user: string, _host: string, removal: UserRemoval) => b.lists.remove(removal) },
     ];
   },
 };

@@ -7,6 +7,6 @@ export function levelLastStore(holder: { readonly db: Db }): LastStore {
   return {
     get: (user, host) => rows().get(userKey(user, host)),
     set: (user, host, activity) => rows().put(userKey(user, host), activity),
-    remove: (user, host) => rows().del(userKey(user, host)),
+    removeUser: async (removal) => removal.deleteKeys('last_activity'),
   };
 }

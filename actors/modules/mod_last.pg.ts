@@ -5,5 +5,6 @@ import type { LastActivity, LastStore } from './mod_last.store.js';
 
 export function pgLastStore(holder: { readonly pg: PgHandle }): LastStore {
   // bigint comes back from the driver as a string: read it as a number.
-  return pgUserRows<LastActivity>(holder, 'last_activity', ['at', 'status'], 'at::float8 AS at, status');
+  const rows = pgUserRows<LastActivity>(holder, 'last_activity', ['at', 'status'], 'at::float8 AS at, status');
+  return { get: rows.get, set: rows.set, removeUser: async (removal) => removal.deleteRows('last_activity') };
 }

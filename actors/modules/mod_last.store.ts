@@ -3,6 +3,8 @@
  * (XEP-0012 §4). One row per user; LevelDB in `mod_last.level.ts`.
  */
 
+import type { UserRemoval } from '../../src/storage/user_removal.js';
+
 export interface LastActivity {
   /** Unix time, seconds. */
   at: number;
@@ -13,6 +15,6 @@ export interface LastActivity {
 export interface LastStore {
   get(user: string, host: string): Promise<LastActivity | undefined>;
   set(user: string, host: string, activity: LastActivity): Promise<void>;
-  /** Account removal. */
-  remove(user: string, host: string): Promise<void>;
+  /** Adds the user's row to the account's removal. */
+  removeUser(removal: UserRemoval): Promise<void>;
 }

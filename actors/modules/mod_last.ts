@@ -20,6 +20,7 @@ import { STOP } from '../hooks.js';
 import type { Session } from '../session_table.js';
 import type { JidInfo } from './mod_roster.js';
 import type { LastStore } from './mod_last.store.js';
+import type { UserRemoval } from '../../src/storage/user_removal.js';
 
 /** XEP-0012 */
 export const NS_LAST = 'jabber:iq:last';
@@ -67,16 +68,20 @@ async function checkAuthorized(l: Last, from: Jid, user: Jid): Promise<StanzaErr
   return privacy === 'deny' ? stanzaError('forbidden') : null;
 }
 
+/** Stores the time and status, unless the account is gone: its sessions end after its removal, which must leave no row. */
+async function record(l: Last, user: Jid, status: string): Promise<void> {
+  if (!(await l.ctx.node.accounts.exists(user.local, user.domain))) return;
+  await l.store.set(user.local, user.domain, { at: nowSeconds(), status });
+}
+
 /** `user_presence_broadcast` with type unavailable: the time and the status text. */
 async function presenceUpdate(l: Last, user: Jid, presence: Element): Promise<void> {
-  if (presence.attrs.type !== 'unavailable') return;
-  await l.store.set(user.local, user.domain, { at: nowSeconds(), status: presence.getChildText('status') ?? '' });
+  if (presence.attrs.type === 'unavailable') await record(l, user, presence.getChildText('status') ?? '');
 }
 
 /** `sm_remove_connection`: a session that ends while available (no unavailable presence sent) counts too. */
 async function sessionClosed(l: Last, session: Session): Promise<void> {
-  if (session.presence === null) return;
-  await l.store.set(session.jid.local, session.jid.domain, { at: nowSeconds(), status: '' });
+  if (session.presence !== null) await record(l, session.jid, '');
 }
 
 export const modLast: ModuleSpec<Record<string, never>> = {
@@ -91,7 +96,7 @@ export const modLast: ModuleSpec<Record<string, never>> = {
       { iq: 'sm', ns: NS_LAST, handler: (iq: Iq) => processSmIq(l, iq) },
       { hook: 'user_presence_broadcast', callback: (user: Jid, presence: Element) => presenceUpdate(l, user, presence), priority: 80 },
       { hook: 'sm_remove_connection', callback: (session: Session) => sessionClosed(l, session) },
-      { hook: 'remove_user', callback: (user: string, host: string) => l.store.remove(user, host) },
+      { hook: 'remove_user', callback: (_user: string, _host: string, removal: UserRemoval) => l.store.removeUser(removal) },
     ];
   },
 };

@@ -5,6 +5,7 @@
  */
 import type { Element } from 'ltx';
 import type { Jid } from '../../src/jid.js';
+import type { UserRemoval } from '../../src/storage/user_removal.js';
 import { isArchivable, stanzaIdOf, withoutStanzaId, withStanzaId } from '../../src/mam/archive.js';
 import { isArchiveId } from '../../src/mam/id.js';
 import { archiveRule, type DefaultPref, type Prefs } from '../../src/mam/prefs.js';
@@ -121,7 +122,8 @@ export async function archiveIncoming(m: Mam, stanza: Element, from: Jid, to: Ji
   return withStanzaId(message, owner.bareString(), id);
 }
 
-export async function removeUser(m: Mam, user: string, host: string): Promise<void> {
-  await m.store.removeUser(user, host);
-  m.prefsCache.delete(`${user}@${host}`);
+/** `remove_user`: the archive and preferences go, then their cache entry. */
+export async function removeUser(m: Mam, removal: UserRemoval): Promise<void> {
+  await m.store.removeUser(removal);
+  removal.afterCommit(() => m.prefsCache.delete(`${removal.user}@${removal.host}`));
 }

@@ -116,13 +116,10 @@ export function levelMamStore(holder: { readonly db: Db }, opts: { sync: boolean
       await write([{ type: 'put', key: userKey(user, host), value: prefs }]);
     },
 
-    removeUser(user, host) {
-      const k = userKey(user, host);
-      return lock.run(k, async () => {
-        await commit([]); // the appends already handed out land first, and are removed too
-        const keys = await mam().keys(range(k)).all();
-        await write([k, ...keys].map((key) => ({ type: 'del' as const, key })));
-      });
+    async removeUser(removal) {
+      const k = userKey(removal.user, removal.host);
+      await commit([]); // the appends already handed out land first, and are removed too
+      removal.deleteKeys('mam', [k, ...(await mam().keys(range(k)).all())]);
     },
 
     async expire(host, us) {

@@ -5,6 +5,7 @@
  */
 import type { Jid } from '../../src/jid.js';
 import type { Prefs } from '../../src/mam/prefs.js';
+import type { UserRemoval } from '../../src/storage/user_removal.js';
 
 export interface ArchiveEntry {
   /** The other party: `to` of an outgoing message, `from` of an incoming one. */
@@ -52,8 +53,8 @@ export interface MamStore {
   bounds(user: string, host: string): Promise<{ first: string; last: string } | null>;
   prefs(user: string, host: string): Promise<Prefs | undefined>;
   setPrefs(user: string, host: string, prefs: Prefs): Promise<void>;
-  /** The archive and the preferences, in one batch. */
-  removeUser(user: string, host: string): Promise<void>;
+  /** Adds the archive and the preferences to the account's removal. */
+  removeUser(removal: UserRemoval): Promise<void>;
   /** Deletes every message of `host` received before `us` (retention); returns how many. */
   expire(host: string, us: number): Promise<number>;
 }

@@ -62,11 +62,9 @@ export function levelOfflineStore(holder: { readonly db: Db }, opts: { sync: boo
       return (await countOf(user, host)).n;
     },
 
-    removeUser(user, host) {
-      return lock.run(userKey(user, host), async () => {
-        const keys = await offline().keys(range(user, host)).all();
-        await removeAll(user, host, keys);
-      });
+    async removeUser(removal) {
+      removal.deleteKeys('offline', await offline().keys(range(removal.user, removal.host)).all());
+      removal.deleteKeys('offline_count');
     },
   };
 }

@@ -36,8 +36,6 @@ export function pgOfflineStore(holder: { readonly pg: PgHandle }, opts: { sync: 
       return rows[0]?.n ?? 0;
     },
 
-    async removeUser(user, host) {
-      await holder.pg.pool.query('DELETE FROM offline WHERE host = $1 AND username = $2', [host, user]);
-    },
+    removeUser: async (removal) => removal.deleteRows('offline'),
   };
 }

@@ -2,6 +2,8 @@
  * mod_offline's storage (XEP-0160, STYLE §8): per user, messages in arrival order, with a
  * limit. LevelDB backend in `mod_offline.level.ts`.
  */
+import type { UserRemoval } from '../../src/storage/user_removal.js';
+
 export interface OfflineMessage {
   /** The message as XML, with its <delay/> (XEP-0203). */
   xml: string;
@@ -18,5 +20,6 @@ export interface OfflineStore {
    */
   pop(user: string, host: string, handOver: (messages: OfflineMessage[]) => void): Promise<number>;
   count(user: string, host: string): Promise<number>;
-  removeUser(user: string, host: string): Promise<void>;
+  /** Adds the user's messages to the account's removal. */
+  removeUser(removal: UserRemoval): Promise<void>;
 }

@@ -13,6 +13,7 @@ import { childLog } from '../../src/log.js';
 import type { ModuleContext, ModuleSpec } from '../gen_mod.js';
 import { deliver } from '../sm.js';
 import type { OfflineStore } from './mod_offline.store.js';
+import type { UserRemoval } from '../../src/storage/user_removal.js';
 
 /** XEP-0203 */
 export const NS_DELAY = 'urn:xmpp:delay';
@@ -84,7 +85,7 @@ export const modOffline: ModuleSpec<OfflineOptions> = {
     return [
       { hook: 'offline_message_hook', callback: (acc: boolean, from: Jid, to: Jid, stanza: Element) => storeOfflineMessage(o, acc, from, to, stanza) },
       { hook: 'user_presence_broadcast', callback: (user: Jid, _p: Element, initial: boolean) => resendOfflineMessages(o, user, initial), priority: 70 },
-      { hook: 'remove_user', callback: (user: string, host: string) => o.store.removeUser(user, host) },
+      { hook: 'remove_user', callback: (_user: string, _host: string, removal: UserRemoval) => o.store.removeUser(removal) },
     ];
   },
 };

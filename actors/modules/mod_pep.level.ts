@@ -34,11 +34,8 @@ export function levelPepStore(holder: { readonly db: Db }): PepStore {
       });
     },
 
-    removeUser(user, host) {
-      return lock.run(userKey(user, host), async () => {
-        const keys = await rows().keys(range(user, host)).all();
-        await rows().batch(keys.map((key) => ({ type: 'del' as const, key })));
-      });
+    async removeUser(removal) {
+      removal.deleteKeys('pep', await rows().keys(range(removal.user, removal.host)).all());
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { StanzaError } from '../../src/stanza/error.js';
 import type { PepNode } from '../../src/pep/node.js';
+import type { UserRemoval } from '../../src/storage/user_removal.js';
 
 /** What a change makes of a node: the next node, null to delete it, or an error (nothing written). */
 export type NodeChange = (current: PepNode | undefined) => PepNode | null | StanzaError;
@@ -15,6 +16,6 @@ export interface PepStore {
   nodes(user: string, host: string): Promise<string[]>;
   /** Applies `change` to the stored node and writes the outcome; resolves with it. */
   update(user: string, host: string, node: string, change: NodeChange): Promise<PepNode | null | StanzaError>;
-  /** Every node of the account goes, in one batch. */
-  removeUser(user: string, host: string): Promise<void>;
+  /** Adds every node of the account to the account's removal. */
+  removeUser(removal: UserRemoval): Promise<void>;
 }

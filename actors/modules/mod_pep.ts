@@ -33,10 +33,9 @@ import { hasFeature } from './mod_caps.js';
 import { subscriptionLists } from './mod_presence.js';
 import type { JidInfo } from './mod_roster.js';
 import type { FeaturesAcc, Identity, ItemsAcc } from './mod_disco.js';
-import { levelPepStore } from './mod_pep.level.js';
 import type { PepStore } from './mod_pep.store.js';
-import { levelPrivateStore } from './mod_private.level.js';
 import type { PrivateStore, StoredFragment } from './mod_private.store.js';
+import type { UserRemoval } from '../../src/storage/user_removal.js';
 
 export interface PepOptions {
   /** Most items a node keeps (`pubsub#max_items` = `max`), ejabberd's `max_items_node`. */
@@ -229,7 +228,7 @@ export const modPep: ModuleSpec<PepOptions> = {
   options,
   defaultEnabled: true,
   start(ctx, opts) {
-    const p: Pep = { ctx, opts, store: levelPepStore(ctx.node.storage), privateStore: levelPrivateStore(ctx.node.storage) };
+    const p: Pep = { ctx, opts, store: ctx.node.stores.pep(), privateStore: ctx.node.stores.private() };
     const handler = (iq: Iq) => processIq(p, iq);
     return [
       { iq: 'sm', ns: NS_PUBSUB, handler, disc: opts.iqdisc },
@@ -245,7 +244,7 @@ export const modPep: ModuleSpec<PepOptions> = {
       },
       { hook: 'disco_sm_items', callback: (acc: ItemsAcc, from: Jid, to: Jid, node: string) => nodeItems(p, acc, from, to, node), priority: 110 },
       { hook: 'private_set', callback: (user: string, host: string, fragments: StoredFragment[]) => mirrorPrivateBookmarks(p, user, host, fragments) },
-      { hook: 'remove_user', callback: (user: string, host: string) => p.store.removeUser(user, host) },
+      { hook: 'remove_user', callback: (_user: string, _host: string, removal: UserRemoval) => p.store.removeUser(removal) },
     ];
   },
 };

@@ -40,11 +40,8 @@ export function levelPrivateStore(holder: { readonly db: Db }): PrivateStore {
       return total;
     },
 
-    removeUser(user, host) {
-      return lock.run(userKey(user, host), async () => {
-        const keys = await rows().keys(range(user, host)).all();
-        await holder.db.batch<string, unknown>(keys.map((key) => ({ type: 'del' as const, sublevel: rows(), key })), {});
-      });
+    async removeUser(removal) {
+      removal.deleteKeys('private', await rows().keys(range(removal.user, removal.host)).all());
     },
   };
 }

@@ -43,8 +43,6 @@ export function pgPrivateStore(holder: { readonly pg: PgHandle }): PrivateStore 
       return rows[0]?.n ?? 0;
     },
 
-    async removeUser(user, host) {
-      await holder.pg.pool.query('DELETE FROM private WHERE host = $1 AND username = $2', [host, user]);
-    },
+    removeUser: async (removal) => removal.deleteRows('private'),
   };
 }

@@ -2,6 +2,8 @@
  * mod_private's storage (XEP-0049, STYLE §8): per user, XML fragments keyed by their root's
  * name and namespace, with a bound on the user's total. LevelDB backend in `mod_private.level.ts`.
  */
+import type { UserRemoval } from '../../src/storage/user_removal.js';
+
 export interface PrivateKey {
   name: string;
   ns: string;
@@ -21,6 +23,6 @@ export interface PrivateStore {
   set(user: string, host: string, fragments: StoredFragment[], limit: number): Promise<boolean>;
   /** Bytes the user stores (UTF-8 of the XML). */
   size(user: string, host: string): Promise<number>;
-  /** Every fragment of the user goes, in one batch. */
-  removeUser(user: string, host: string): Promise<void>;
+  /** Adds every fragment of the user to the account's removal. */
+  removeUser(removal: UserRemoval): Promise<void>;
 }

@@ -12,6 +12,7 @@ import { NS_PRIVATE, queryFragments, type Fragment } from '../../src/private/fra
 import type { ModuleContext, ModuleSpec } from '../gen_mod.js';
 import type { Iq, IqAnswer } from '../iq_handler.js';
 import type { PrivateStore } from './mod_private.store.js';
+import type { UserRemoval } from '../../src/storage/user_removal.js';
 
 export interface PrivateOptions {
   /** Bytes of stored XML (UTF-8) a user may keep, all fragments together. */
@@ -67,7 +68,7 @@ export const modPrivate: ModuleSpec<PrivateOptions> = {
     const p: Private = { ctx, opts, store: ctx.node.stores.private() };
     return [
       { iq: 'sm', ns: NS_PRIVATE, handler: (iq: Iq) => processIq(p, iq) },
-      { hook: 'remove_user', callback: (user: string, host: string) => p.store.removeUser(user, host) },
+      { hook: 'remove_user', callback: (_user: string, _host: string, removal: UserRemoval) => p.store.removeUser(removal) },
     ];
   },
 };

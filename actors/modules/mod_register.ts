@@ -12,6 +12,7 @@ import { NS_FEATURE_IQREGISTER, NS_REGISTER } from '../../src/xml/ns.js';
 import type { ModuleContext, ModuleSpec } from '../gen_mod.js';
 import { ANSWERED, type Iq, type IqAnswer } from '../iq_handler.js';
 import { route } from '../router.js';
+import { removeUser } from '../remove_user.js';
 
 const INSTRUCTIONS = 'Choose a username and password for use with this service.';
 
@@ -57,9 +58,7 @@ async function processIq(ctx: ModuleContext, iq: Iq): Promise<IqAnswer> {
   if (iq.type === 'get') return form(user);
   const { accounts } = ctx.node;
   if (iq.payload.getChild('remove')) {
-    await accounts.remove(user, ctx.host);
-    // As ejabberd_auth:remove_user: modules drop the user's roster, offline messages, vCard...
-    await ctx.node.hooks.run('remove_user', ctx.host, user, ctx.host);
+    await removeUser(ctx.node, user, ctx.host);
     // The result first, then the sessions close (XEP-0077 §3.2).
     await route(ctx.node, iq.to, iq.from, iqResult(iq.stanza));
     for (const session of ctx.node.sessions.resources(iq.from.bare())) session.pid.cast({ type: 'kick' });

@@ -77,12 +77,9 @@ export function cachedRosterStore(store: RosterStore, opts: RosterCacheOptions):
       const cached = cache.get<Roster>(keyOf(user, host));
       return cached ? cached.items.find((i) => i.jid === contact) : store.item(user, host, contact);
     },
-    async removeUser(user, host) {
-      try {
-        await store.removeUser(user, host);
-      } finally {
-        drop(user, host);
-      }
+    async removeUser(removal) {
+      await store.removeUser(removal);
+      removal.afterCommit(() => drop(removal.user, removal.host));
     },
     close: () => cache.close(),
   };

@@ -74,18 +74,9 @@ export function levelRosterStore(holder: { readonly db: Db }, opts: LevelRosterO
 
     item: (user, host, contact) => readNow(items(holder.db), itemKey(user, host, contact)),
 
-    removeUser(user, host) {
-      return lock.run(userKey(user, host), async () => {
-        const db = holder.db;
-        const keys = await items(db).keys(userRange(user, host)).all();
-        await db.batch<string, unknown>(
-          [
-            ...keys.map((key) => ({ type: 'del' as const, sublevel: items(db), key })),
-            { type: 'del' as const, sublevel: versions(db), key: userKey(user, host) },
-          ],
-          { sync: opts.sync },
-        );
-      });
+    async removeUser(removal) {
+      removal.deleteKeys('roster', await items(holder.db).keys(userRange(removal.user, removal.host)).all());
+      removal.deleteKeys('roster_version');
     },
   };
 }

@@ -73,12 +73,6 @@ export function pgRosterStore(holder: { readonly pg: PgHandle }, opts: { sync: b
 
     item: (user, host, contact) => readItem(holder.pg.pool, user, host, contact),
 
-    async removeUser(user, host) {
-      await userSession(holder, 'roster', user, host, (client) =>
-        inTransaction(client, async () => {
-          await client.query('DELETE FROM roster WHERE host = $1 AND username = $2', [host, user]);
-          await client.query('DELETE FROM roster_version WHERE host = $1 AND username = $2', [host, user]);
-        }, opts));
-    },
+    removeUser: async (removal) => removal.deleteRows('roster', 'roster_version'),
   };
 }

@@ -6,6 +6,7 @@
  * atomic batch holding the item and the new version.
  */
 import type { RosterItem } from '../../src/roster/item.js';
+import type { UserRemoval } from '../../src/storage/user_removal.js';
 
 export interface RosterTx {
   /** The version as of the last write in this transaction (or its start). */
@@ -26,6 +27,6 @@ export interface RosterStore {
   /** Reads without the lock (a consistent snapshot of items and version). */
   read(user: string, host: string): Promise<{ items: RosterItem[]; version: number }>;
   item(user: string, host: string, contact: string): Promise<RosterItem | undefined>;
-  /** Drops the user's whole roster and version (account removal). */
-  removeUser(user: string, host: string): Promise<void>;
+  /** Adds the user's whole roster and version to the account's removal. */
+  removeUser(removal: UserRemoval): Promise<void>;
 }

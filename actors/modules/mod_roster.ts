@@ -19,6 +19,7 @@ import { cachedRosterStore } from './mod_roster.cache.js';
 import type { RosterStore } from './mod_roster.store.js';
 import { pushItem, ROSTER_REQUESTED, updateItem, type Roster, type RosterOptions } from './mod_roster.push.js';
 import { inSubscription, outSubscription, resendSubscriptionRequests, sendUnsubscribingPresence } from './mod_roster.subscription.js';
+import type { UserRemoval } from '../../src/storage/user_removal.js';
 
 export { pushItem };
 
@@ -104,14 +105,14 @@ async function getSubscriptionLists(r: Roster, acc: SubscriptionLists, user: Jid
 }
 
 /** `remove_user`: the account's contacts are told (§2.5.2), then the roster goes. */
-async function removeUser(r: Roster, user: string, host: string): Promise<void> {
+async function removeUser(r: Roster, user: string, host: string, removal: UserRemoval): Promise<void> {
   const { items } = await r.store.read(user, host);
   const self = jid(user, host);
   for (const item of items) {
     const contact = tryParseJid(item.jid);
     if (contact) await sendUnsubscribingPresence(r, self, contact, item);
   }
-  await r.store.removeUser(user, host);
+  await r.store.removeUser(removal);
 }
 
 const options = z.strictObject({
@@ -167,7 +168,7 @@ export const modRoster: ModuleSpec<RosterOptions> = {
         hook: 'c2s_stream_features',
         callback: (acc: Element[], info: { authenticated: boolean }) => (info.authenticated ? [...acc, ...features()] : acc),
       },
-      { hook: 'remove_user', callback: (user: string, host: string) => removeUser(r, user, host) },
+      { hook: 'remove_user', callback: (user: string, host: string, removal: UserRemoval) => removeUser(r, user, host, removal) },
     ];
   },
 };

@@ -7,6 +7,6 @@ export function levelVcardStore(holder: { readonly db: Db }): VcardStore {
   return {
     get: (user, host) => readNow(vcard(), userKey(user, host)),
     set: (user, host, value) => holder.db.batch<string, unknown>([{ type: 'put', sublevel: vcard(), key: userKey(user, host), value }], {}),
-    removeUser: (user, host) => holder.db.batch<string, unknown>([{ type: 'del', sublevel: vcard(), key: userKey(user, host) }], {}),
+    removeUser: async (removal) => removal.deleteKeys('vcard'),
   };
 }

@@ -5,5 +5,5 @@ import type { StoredVcard, VcardStore } from './mod_vcard.store.js';
 
 export function pgVcardStore(holder: { readonly pg: PgHandle }): VcardStore {
   const rows = pgUserRows<StoredVcard>(holder, 'vcard', ['xml', 'photo']);
-  return { get: rows.get, set: rows.set, removeUser: rows.remove };
+  return { get: rows.get, set: rows.set, removeUser: async (removal) => removal.deleteRows('vcard') };
 }

@@ -16,6 +16,7 @@ import type { Iq, IqAnswer } from '../iq_handler.js';
 import type { Session } from '../session_table.js';
 import { KeyedLock } from './keyed_lock.js';
 import type { VcardStore } from './mod_vcard.store.js';
+import type { UserRemoval } from '../../src/storage/user_removal.js';
 
 export interface VcardOptions {
   /** Largest vCard accepted, in bytes of XML (UTF-8); larger ones get policy-violation. */
@@ -87,13 +88,10 @@ function sessionClosed(v: Vcard, session: Session): void {
   if (v.ctx.node.sessions.resources(session.jid.bare()).length === 0) v.hashes.delete(session.jid.bareString());
 }
 
-/** `remove_user`: the vCard goes with the account. */
-async function removeUser(v: Vcard, user: string, host: string): Promise<void> {
-  const key = `${user}@${host}`;
-  await v.lock.run(key, async () => {
-    await v.store.removeUser(user, host);
-    v.hashes.delete(key);
-  });
+/** `remove_user`: the vCard goes with the account, then its avatar hash. */
+async function removeUser(v: Vcard, removal: UserRemoval): Promise<void> {
+  await v.store.removeUser(removal);
+  removal.afterCommit(() => v.hashes.delete(`${removal.user}@${removal.host}`));
 }
 
 const options = z.strictObject({
@@ -111,7 +109,7 @@ export const modVcard: ModuleSpec<VcardOptions> = {
       { iq: 'sm', ns: NS_VCARD, handler: (iq: Iq) => processIq(v, iq) },
       { hook: 'user_send_packet', callback: (stanza: Element, user: Jid) => stampAvatar(v, stanza, user), priority: 40 },
       { hook: 'sm_remove_connection', callback: (session: Session) => sessionClosed(v, session) },
-      { hook: 'remove_user', callback: (user: string, host: string) => removeUser(v, user, host) },
+      { hook: 'remove_user', callback: (_user: string, _host: string, removal: UserRemoval) => removeUser(v, removal) },
     ];
   },
 };

@@ -8,8 +8,11 @@ import { inTransaction, withClient } from '../../src/storage/pg/pool.js';
 import { userKey } from '../../src/storage/db.js';
 import { lockFor } from './keyed_lock.js';
 
-/** The first key of the two-int advisory lock, one per table (the second: a hash of the user). */
-const LOCK_CLASS = { roster: 1, offline: 2, private: 3, mam: 4 } as const;
+/**
+ * The first key of the two-int advisory lock, one per table (the second: a hash of the user).
+ * 4 was the archive's before `mam_seq`; not reused while nodes of the older code may still take it.
+ */
+const LOCK_CLASS = { roster: 1, offline: 2, private: 3, pep: 5 } as const;
 export type LockedTable = keyof typeof LOCK_CLASS;
 
 const lockArgs = (table: LockedTable, user: string, host: string) => [LOCK_CLASS[table], `${host}/${user}`];

@@ -6,6 +6,7 @@
 import NodeCache from 'node-cache';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { accountFor, type PasswdStore, type StoredAccount } from '../storage/passwd.js';
+import type { UserRemoval } from '../storage/user_removal.js';
 import { deriveScramCredentials, type ScramCredentials, type ScramHash } from '../sasl/scram_credentials.js';
 import { verifyPlainAgainstScram } from '../sasl/plain.js';
 
@@ -68,9 +69,10 @@ export class Accounts {
     this.invalidate(user, host);
   }
 
-  async remove(user: string, host: string): Promise<void> {
-    await this.store().remove(user, host);
-    this.invalidate(user, host);
+  /** Adds the account to its removal; logins stop finding it once that is committed. */
+  async remove(removal: UserRemoval): Promise<void> {
+    await this.store().removeUser(removal);
+    removal.afterCommit(() => this.invalidate(removal.user, removal.host));
   }
 
   users(host: string): Promise<string[]> {

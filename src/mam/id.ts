@@ -7,7 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 
-const TIME_DIGITS = 16;
+/** Digits of an id's time part. */
+export const TIME_DIGITS = 16;
 const TAIL = 6;
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 const ID = /^\d{16}[a-z2-7]{6}$/;
@@ -29,7 +30,8 @@ export function stampOf(us: number): string {
 
 let pool = Buffer.alloc(0);
 let offset = 0;
-function randomTail(): string {
+/** The random part of a new id. */
+export function idTail(): string {
   if (offset + TAIL > pool.length) {
     pool = randomBytes(4096);
     offset = 0;
@@ -40,7 +42,7 @@ function randomTail(): string {
 }
 
 /** A new id for time `us`. */
-export const archiveId = (us: number): string => timeKey(us) + randomTail();
+export const archiveId = (us: number): string => timeKey(us) + idTail();
 
 /** Microsecond timestamps that only grow, even within one millisecond or if the wall clock steps back. */
 export class MonotonicClock {

@@ -8,7 +8,7 @@ export function pgPasswdStore(holder: { readonly pg: PgHandle }): PasswdStore {
   return {
     get: async (user, host) => (await rows.get(user, host))?.account,
     set: (user, host, account) => rows.set(user, host, { account }),
-    remove: rows.remove,
+    removeUser: async (removal) => removal.deleteRows('passwd'),
     async users(host) {
       const { rows: found } = await holder.pg.pool.query<{ username: string }>('SELECT username FROM passwd WHERE host = $1 ORDER BY username', [host]);
       return found.map((r) => r.username);

@@ -3,6 +3,7 @@
  * `auth.password_format: plain` was chosen (migrations, Tsung benchmarks; as ejabberd offers).
  */
 import { readNow, table, userKey, type Db } from './db.js';
+import type { UserRemoval } from './user_removal.js';
 import { deriveScramCredentials, type ScramCredentials, type ScramHash } from '../sasl/scram_credentials.js';
 
 export type StoredAccount =
@@ -12,7 +13,8 @@ export type StoredAccount =
 export interface PasswdStore {
   get(user: string, host: string): Promise<StoredAccount | undefined>;
   set(user: string, host: string, account: StoredAccount): Promise<void>;
-  remove(user: string, host: string): Promise<void>;
+  /** Adds the account to its removal. */
+  removeUser(removal: UserRemoval): Promise<void>;
   users(host: string): Promise<string[]>;
 }
 
@@ -21,7 +23,7 @@ export function levelPasswdStore(db: Db): PasswdStore {
   return {
     get: (user, host) => readNow(passwd, userKey(user, host)),
     set: (user, host, account) => passwd.put(userKey(user, host), account),
-    remove: (user, host) => passwd.del(userKey(user, host)),
+    removeUser: async (removal) => removal.deleteKeys('passwd'),
     async users(host) {
       const prefix = `${host}\0`;
       const keys = await passwd.keys({ gte: prefix, lt: `${host}\x01` }).all();

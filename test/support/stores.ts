@@ -9,6 +9,8 @@ import { table, type Db } from '../../src/storage/db.js';
 import { closePg, openPg, type PgHandle } from '../../src/storage/pg/pool.js';
 import { levelStores, pgStores, type Stores } from '../../actors/stores.js';
 import type { ArchiveEntry } from '../../actors/modules/mod_mam.store.js';
+import { idTime } from '../../src/mam/id.js';
+import { UserRemoval } from '../../src/storage/user_removal.js';
 import { useTempDb } from './db.js';
 import { postgresSkip, startPostgres, type TestPostgres } from './postgres.js';
 
@@ -23,17 +25,39 @@ export interface StoreBackend {
 
 /** A migrated PostgreSQL on a throwaway cluster for the file's tests: `holder.pg` once `before` has run. */
 export function useTempPg(): { pg: PgHandle } {
+  const nodes = usePgNodes();
   const holder = {} as { pg: PgHandle };
-  let server: TestPostgres | undefined;
   before(async () => {
-    server = await startPostgres();
-    holder.pg = await openPg(server.url());
-  });
-  after(async () => {
-    if (holder.pg) await closePg(holder.pg);
-    await server?.stop();
+    holder.pg = (await nodes.node(nodes.url())).pg;
   });
   return holder;
+}
+
+/**
+ * Several nodes' pools on a throwaway PostgreSQL cluster, for the file's tests: `url()` is its
+ * default database, `database(name)` creates an empty one and returns its URL, `node(url)`
+ * opens (and migrates) a node's own pools on it, as each node has; all closed, and the
+ * cluster stopped, after.
+ */
+export function usePgNodes(): { url(): string; database(name: string): Promise<string>; node(url: string): Promise<{ pg: PgHandle }> } {
+  let server: TestPostgres | undefined;
+  const handles: PgHandle[] = [];
+  before(async () => {
+    server = await startPostgres();
+  });
+  after(async () => {
+    for (const h of handles) await closePg(h);
+    await server?.stop();
+  });
+  return {
+    url: () => (server as TestPostgres).url(),
+    database: (name) => (server as TestPostgres).createDatabase(name),
+    async node(url) {
+      const handle = await openPg(url);
+      handles.push(handle);
+      return { pg: handle };
+    },
+  };
 }
 
 function leveldb(holder: { db: Db }): StoreBackend {
@@ -50,10 +74,22 @@ function postgres(holder: { pg: PgHandle }): StoreBackend {
     name: 'postgres',
     stores: pgStores(holder),
     restart: () => pgStores(holder),
+    // With the archive's id counter raised to it, as an append (or migration 3, for rows from before it) leaves it.
     async putArchived(user, host, id, entry) {
-      await holder.pg.pool.query('INSERT INTO mam (host, username, id, peer, out, xml) VALUES ($1, $2, $3, $4, $5, $6)', [host, user, id, entry.peer, entry.out, entry.xml]);
+      await holder.pg.pool.query(
+        `WITH row AS (INSERT INTO mam (host, username, id, peer, out, xml) VALUES ($1, $2, $3, $4, $5, $6))
+         INSERT INTO mam_seq AS s (host, username, last) VALUES ($1, $2, $7) ON CONFLICT (host, username) DO UPDATE SET last = GREATEST(s.last, EXCLUDED.last)`,
+        [host, user, id, entry.peer, entry.out, entry.xml, idTime(id)],
+      );
     },
   };
+}
+
+/** Removes `user`'s rows from one store as a node does: the store adds its part to a removal, then the one commit. */
+export async function removeWith(stores: Stores, user: string, host: string, part: (removal: UserRemoval) => Promise<void>): Promise<void> {
+  const removal = new UserRemoval(user, host);
+  await part(removal);
+  await stores.commitRemoval(removal);
 }
 
 export function forEachBackend(body: (backend: StoreBackend) => void): void {

@@ -3,7 +3,7 @@
  * `with` match (XEP-0313 §4.1.1), preferences beside the archive but never in its range, removal
  * of everything in one batch, retention deleting only what is older than the cutoff.
  */
-import { forEachBackend } from '../support/stores.js';
+import { forEachBackend, removeWith } from '../support/stores.js';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseJid } from '../../src/jid.js';
@@ -55,7 +55,7 @@ forEachBackend(({ stores, restart, putArchived }) => {
     await appendWritten(s.append('romeo2', 'localhost', entry('juliet@capulet.lit', 'other user')));
     assert.deepEqual(await s.prefs('romeo', 'localhost'), { default: 'never', always: ['juliet@capulet.lit'], never: [] });
     assert.equal((await s.ids('romeo', 'localhost', {})).length, 1);
-    await s.removeUser('romeo', 'localhost');
+    await removeWith(stores, 'romeo', 'localhost', (r) => s.removeUser(r));
     assert.equal(await s.prefs('romeo', 'localhost'), undefined);
     assert.deepEqual(await s.ids('romeo', 'localhost', {}), []);
     assert.equal((await s.ids('romeo2', 'localhost', {})).length, 1, 'other users keep theirs');

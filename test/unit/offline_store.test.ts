@@ -3,6 +3,8 @@
  * and a stored count that always agrees with the messages it counts.
  */
 import { useTempDb } from '../support/db.js';
+import { removeWith } from '../support/stores.js';
+import { levelStores } from '../../actors/stores.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { table } from '../../src/storage/db.js';
@@ -44,7 +46,7 @@ test('pop hands every message over once, oldest first, and leaves neither messag
 test('account removal deletes the messages and the count', async () => {
   const store = levelOfflineStore(holder);
   await store.store('eve', 'localhost', message(1), 10);
-  await store.removeUser('eve', 'localhost');
+  await removeWith(levelStores(holder), 'eve', 'localhost', (r) => store.removeUser(r));
   assert.deepEqual(await onDisk('eve'), { bodies: [], count: undefined });
   assert.equal(await store.count('eve', 'localhost'), 0);
 });

@@ -5,35 +5,20 @@
  * serialised across them, a roster change is item and version in one SQL transaction, and a
  * connection killed while it holds a lock fails only its own transaction.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { emptyItem } from '../../src/roster/item.js';
 import { MIGRATIONS, migrate } from '../../src/storage/pg/migrations.js';
-import { closePg, openPg, type PgHandle } from '../../src/storage/pg/pool.js';
 import { pgStores } from '../../actors/stores.js';
-import { postgresSkip, startPostgres, type TestPostgres } from '../support/postgres.js';
+import { postgresSkip } from '../support/postgres.js';
+import { usePgNodes } from '../support/stores.js';
 
 describe('postgres', { skip: postgresSkip }, () => {
-  let server: TestPostgres;
-  const handles: PgHandle[] = [];
-  /** A node's pools on `url` (a holder of its own, as each node has). */
-  const node = async (url: string) => {
-    const handle = await openPg(url);
-    handles.push(handle);
-    return { pg: handle };
-  };
-
-  before(async () => {
-    server = await startPostgres();
-  });
-  after(async () => {
-    for (const h of handles) await closePg(h);
-    await server?.stop();
-  });
+  const { database, node } = usePgNodes();
 
   test('two nodes booting at once on an empty database: each migration applied once', async () => {
-    const url = await server.createDatabase('boot_race');
+    const url = await database('boot_race');
     const pools = [1, 2, 3].map(() => new pg.Pool({ connectionString: url }));
     try {
       const applied = await Promise.all(pools.map((p) => migrate(p)));
@@ -47,7 +32,7 @@ describe('postgres', { skip: postgresSkip }, () => {
   });
 
   test('a failing migration is rolled back whole and named', async () => {
-    const url = await server.createDatabase('bad_migration');
+    const url = await database('bad_migration');
     const pool = new pg.Pool({ connectionString: url });
     try {
       const bad = { version: 99, name: 'broken', sql: 'CREATE TABLE half_done (x int); SELECT no_such_column FROM half_done' };
@@ -60,7 +45,7 @@ describe('postgres', { skip: postgresSkip }, () => {
   });
 
   test("one user's roster changes from two nodes never interleave", async () => {
-    const url = await server.createDatabase('roster_nodes');
+    const url = await database('roster_nodes');
     const nodes = [await node(url), await node(url)];
     const bump = (i: number) =>
       pgStores(nodes[i % 2]!).roster().transaction('frank', 'localhost', async (tx) => {
@@ -75,7 +60,7 @@ describe('postgres', { skip: postgresSkip }, () => {
   });
 
   test('a roster change is item and version in one SQL transaction: a failed version write leaves no item', async () => {
-    const url = await server.createDatabase('roster_atomic');
+    const url = await database('roster_atomic');
     const holder = await node(url);
     const store = pgStores(holder).roster();
     await store.transaction('vic', 'localhost', (tx) => tx.write('a@localhost', { ...emptyItem('a@localhost'), listed: true }));
@@ -89,7 +74,7 @@ describe('postgres', { skip: postgresSkip }, () => {
   });
 
   test('offline messages popped on two nodes at once are handed out once', async () => {
-    const url = await server.createDatabase('offline_nodes');
+    const url = await database('offline_nodes');
     const nodes = [await node(url), await node(url)];
     const [a, b] = nodes.map((n) => pgStores(n).offline());
     for (let i = 0; i < 5; i++) await a!.store('olga', 'localhost', { xml: `<message>${i}</message>`, from: 'x@y' }, 100);
@@ -100,7 +85,7 @@ describe('postgres', { skip: postgresSkip }, () => {
   });
 
   test('a connection killed while it holds a roster lock: that transaction fails, the node goes on', async () => {
-    const url = await server.createDatabase('connection_killed');
+    const url = await database('connection_killed');
     const store = pgStores(await node(url)).roster();
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();

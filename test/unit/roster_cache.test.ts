@@ -3,6 +3,8 @@
  * account removal is seen by the next read, and a read that overlapped a write is not kept.
  */
 import { useTempDb } from '../support/db.js';
+import { removeWith } from '../support/stores.js';
+import { levelStores } from '../../actors/stores.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { emptyItem } from '../../src/roster/item.js';
@@ -69,7 +71,7 @@ test('account removal empties the cached roster', async (t) => {
   t.after(() => cached.close());
   await cached.transaction('fay', 'localhost', (tx) => tx.write('gus@localhost', listed('gus@localhost')));
   assert.equal((await cached.read('fay', 'localhost')).items.length, 1);
-  await cached.removeUser('fay', 'localhost');
+  await removeWith(levelStores(holder), 'fay', 'localhost', (r) => cached.removeUser(r));
   assert.deepEqual(await cached.read('fay', 'localhost'), { items: [], version: 0 });
   assert.equal(await cached.item('fay', 'localhost', 'gus@localhost'), undefined);
 });

@@ -3,7 +3,7 @@
  * per change (item + version), versions that only grow, one user's read-modify-writes
  * serialised whoever runs them, and the keyed lock and group commit beneath.
  */
-import { forEachBackend } from '../support/stores.js';
+import { forEachBackend, removeWith } from '../support/stores.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { emptyItem } from '../../src/roster/item.js';
@@ -72,7 +72,7 @@ forEachBackend(({ stores }) => {
 
   test('removeUser drops items and version', async () => {
     const store = stores.roster();
-    await store.removeUser('alice', 'localhost');
+    await removeWith(stores, 'alice', 'localhost', (r) => store.removeUser(r));
     assert.deepEqual(await store.read('alice', 'localhost'), { items: [], version: 0 });
     assert.equal((await store.read('alice2', 'localhost')).items.length, 1);
   });
@@ -112,10 +112,10 @@ test('KeyedLock: one holder per key at a time, keys independent, entries cleaned
 test('GroupCommit: batches that meet share one write; each caller waits for its own; a failure fails its group only', async () => {
   const writes: number[][] = [];
   let fail = false;
-  const group = new GroupCommit<number>(async (ops) => {
+  const group = new GroupCommit<number[]>(async (batches) => {
     await new Promise((r) => setTimeout(r, 5));
     if (fail) throw new Error('disk full');
-    writes.push(ops);
+    writes.push(batches.flat());
   });
   await Promise.all([group.commit([1]), group.commit([2, 3]), group.commit([4])]);
   assert.deepEqual(writes, [[1], [2, 3, 4]], 'the first writes alone, the others meet behind it');

@@ -4,7 +4,7 @@
  * memory: one user's rows only, the private size bound, removal of everything in one batch,
  * lists kept only while the user has a session.
  */
-import { forEachBackend } from '../support/stores.js';
+import { forEachBackend, removeWith } from '../support/stores.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseJid } from '../../src/jid.js';
@@ -19,7 +19,7 @@ forEachBackend(({ stores }) => {
     await s.set('alice', 'localhost', { xml: '<vCard xmlns="vcard-temp"/>', photo: 'abc' });
     assert.equal((await s.get('al', 'localhost'))?.xml.includes('<FN>Al</FN>'), true);
     assert.equal(await s.get('al', 'example.org'), undefined);
-    await s.removeUser('al', 'localhost');
+    await removeWith(stores, 'al', 'localhost', (r) => s.removeUser(r));
     assert.equal(await s.get('al', 'localhost'), undefined);
     assert.equal((await s.get('alice', 'localhost'))?.photo, 'abc');
   });
@@ -36,7 +36,7 @@ forEachBackend(({ stores }) => {
     assert.equal(await s.set('bo', 'localhost', [bigger], limit - 1), false, 'a replacement counts once, and past the bound nothing is written');
     assert.deepEqual(await s.get('bo', 'localhost', [a]), [a.xml]);
     assert.equal(await s.set('bo', 'localhost', [bigger], limit), true);
-    await s.removeUser('bo', 'localhost');
+    await removeWith(stores, 'bo', 'localhost', (r) => s.removeUser(r));
     assert.equal(await s.size('bo', 'localhost'), 0);
     assert.deepEqual(await s.get('bob', 'localhost', [a]), [a.xml], "a user whose name extends another's keeps its data");
   });
@@ -67,7 +67,7 @@ forEachBackend(({ stores }) => {
     await lists.update(carol, () => new Set());
     assert.deepEqual(await store.get('carol', 'localhost'), [], 'an empty list deletes the row');
     await store.set('carol', 'localhost', ['x@y']);
-    await lists.remove('carol', 'localhost');
+    await removeWith(stores, 'carol', 'localhost', (r) => lists.remove(r));
     assert.deepEqual(await store.get('carol', 'localhost'), []);
   });
 
@@ -82,7 +82,7 @@ forEachBackend(({ stores }) => {
     assert.deepEqual(counts.sort(), [0, 3]);
     assert.deepEqual(handed, [['<message>0</message>', '<message>1</message>', '<message>2</message>']]);
     assert.equal(await s.count('olga', 'localhost'), 0);
-    await s.removeUser('olga2', 'localhost');
+    await removeWith(stores, 'olga2', 'localhost', (r) => s.removeUser(r));
     assert.equal(await s.count('olga2', 'localhost'), 0);
   });
 
@@ -90,7 +90,7 @@ forEachBackend(({ stores }) => {
     const last = stores.last();
     await last.set('lea', 'localhost', { at: 1_700_000_000, status: 'gone' });
     assert.deepEqual(await last.get('lea', 'localhost'), { at: 1_700_000_000, status: 'gone' });
-    await last.remove('lea', 'localhost');
+    await removeWith(stores, 'lea', 'localhost', (r) => last.removeUser(r));
     assert.equal(await last.get('lea', 'localhost'), undefined);
 
     const passwd = stores.passwd();
@@ -100,7 +100,7 @@ forEachBackend(({ stores }) => {
     await passwd.set('zoe', 'localhost', { format: 'plain', password: 'four' });
     assert.deepEqual(await passwd.get('zoe', 'localhost'), { format: 'plain', password: 'four' });
     assert.deepEqual(await passwd.users('localhost'), ['adam', 'zoe']);
-    await passwd.remove('zoe', 'localhost');
+    await removeWith(stores, 'zoe', 'localhost', (r) => passwd.removeUser(r));
     assert.equal(await passwd.get('zoe', 'localhost'), undefined);
     assert.deepEqual(await passwd.users('example.org'), ['zoe']);
   });

@@ -41,6 +41,21 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'mod_muc persistent rooms',
     sql: 'CREATE TABLE muc_room (service text COLLATE "C" NOT NULL, name text COLLATE "C" NOT NULL, room jsonb NOT NULL, PRIMARY KEY (service, name))',
   },
+  {
+    version: 3,
+    name: 'archive id counters',
+    // The time part (µs) of each archive's newest id, the row `mod_mam.pg.ts` appends under;
+    // started from the archives already there.
+    sql: `
+      CREATE TABLE mam_seq (${user}, last bigint NOT NULL, PRIMARY KEY (host, username));
+      INSERT INTO mam_seq (host, username, last) SELECT host, username, max(left(id, 16)::bigint) FROM mam GROUP BY host, username;
+    `,
+  },
+  {
+    version: 4,
+    name: 'mod_pep nodes',
+    sql: `CREATE TABLE pep (${user}, node text COLLATE "C" NOT NULL, data jsonb NOT NULL, PRIMARY KEY (host, username, node))`,
+  },
 ];
 
 /** The advisory lock key of schema migrations (one bigint, apart from the stores' two-int keys). */
