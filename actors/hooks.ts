@@ -20,66 +20,82 @@ interface Entry {
 }
 
 const log = childLog({ actor: 'hooks' });
+const NONE: readonly Entry[] = [];
 
 export class HookTable implements OwnedTable {
-  private readonly hooks = new Map<string, Entry[]>();
+  /** hook → host → entries by priority */
+  private readonly hooks = new Map<string, Map<string, Entry[]>>();
 
   add(hook: string, host: string, callback: HookCallback, priority: number, owner: Process): void {
-    const key = `${hook}\0${host}`;
-    const entries = [...(this.hooks.get(key) ?? []), { priority, callback, owner }];
+    const entries = [...this.get(hook, host), { priority, callback, owner }];
     entries.sort((a, b) => a.priority - b.priority);
-    this.hooks.set(key, entries); // copy-on-write: a run in progress keeps its snapshot
+    this.set(hook, host, entries); // copy-on-write: a run in progress keeps its snapshot
   }
 
   delete(hook: string, host: string, callback: HookCallback): void {
-    const key = `${hook}\0${host}`;
-    const entries = (this.hooks.get(key) ?? []).filter((e) => e.callback !== callback);
-    if (entries.length) this.hooks.set(key, entries);
-    else this.hooks.delete(key);
+    this.set(hook, host, this.get(hook, host).filter((e) => e.callback !== callback));
   }
 
   get(hook: string, host: string): readonly Entry[] {
-    return this.hooks.get(`${hook}\0${host}`) ?? [];
+    return this.hooks.get(hook)?.get(host) ?? NONE;
+  }
+
+  private set(hook: string, host: string, entries: Entry[]): void {
+    let hosts = this.hooks.get(hook);
+    if (!hosts) this.hooks.set(hook, (hosts = new Map()));
+    if (entries.length) hosts.set(host, entries);
+    else hosts.delete(host);
   }
 
   owners(): Set<Process> {
-    return new Set([...this.hooks.values()].flat().map((e) => e.owner));
+    return new Set([...this.hooks.values()].flatMap((hosts) => [...hosts.values()].flat()).map((e) => e.owner));
   }
 
   dropOwner(owner: Process, _reason: ExitReason): void {
-    for (const [key, entries] of this.hooks) {
-      const kept = entries.filter((e) => e.owner !== owner);
-      if (kept.length) this.hooks.set(key, kept);
-      else this.hooks.delete(key);
+    for (const [hook, hosts] of this.hooks) {
+      for (const [host, entries] of hosts) this.set(hook, host, entries.filter((e) => e.owner !== owner));
     }
   }
 
   /** `ejabberd_hooks:run/3`: every callback in turn until one returns STOP. */
   async run(hook: string, host: string, ...args: unknown[]): Promise<void> {
     for (const entry of this.get(hook, host)) {
-      if ((await invoke(hook, entry, args)) === STOP) return;
+      const result = invoke(hook, entry, args);
+      if ((isPromise(result) ? await result : result) === STOP) return;
     }
   }
 
-  /** `ejabberd_hooks:run_fold/4`: threads `acc` through the callbacks; STOP ends the fold with STOP. */
+  /**
+   * `ejabberd_hooks:run_fold/4`: threads `acc` through the callbacks; STOP ends the fold with STOP.
+   * A callback's plain (not promised) result is used at once: a fold run for every copy of a
+   * stanza pays no event-loop turn for callbacks that do not wait for anything.
+   */
   async runFold<A>(hook: string, host: string, acc: A, ...args: unknown[]): Promise<A | typeof STOP> {
     let value: unknown = acc;
     for (const entry of this.get(hook, host)) {
-      const result = await invoke(hook, entry, [value, ...args], value);
-      if (result === STOP) return STOP;
-      value = result;
+      const result = invoke(hook, entry, [value, ...args], value);
+      value = isPromise(result) ? await result : result;
+      if (value === STOP) return STOP;
     }
     return value as A;
   }
 }
 
-async function invoke(hook: string, entry: Entry, args: unknown[], fallback?: unknown): Promise<unknown> {
+const isPromise = (x: unknown): x is Promise<unknown> => x instanceof Promise;
+
+/** The callback's result (or its promise); a throw or rejection is logged and `fallback` stands for the result. */
+function invoke(hook: string, entry: Entry, args: unknown[], fallback?: unknown): unknown {
   try {
-    return await entry.callback(...args);
+    const result = entry.callback(...args);
+    return isPromise(result) ? result.catch((error: unknown) => failed(hook, entry, error, fallback)) : result;
   } catch (error) {
-    log.error({ hook, owner: String(entry.owner), err: error }, 'hook callback failed, skipped');
-    return fallback;
+    return failed(hook, entry, error, fallback);
   }
+}
+
+function failed(hook: string, entry: Entry, error: unknown, fallback: unknown): unknown {
+  log.error({ hook, owner: String(entry.owner), err: error }, 'hook callback failed, skipped');
+  return fallback;
 }
 
 /** `ejabberd_hooks:add/5`: the callback is removed when `owner` dies. */
