@@ -9,74 +9,31 @@
  *
  * Options: --users N (default 200), --rate N msgs/s (1000), --seconds N (10).
  */
-import type net from 'node:net';
 import { parseArgs } from 'node:util';
 import { startServer, type TestServer } from '../test/support/server.js';
 import { startRedis } from '../test/support/redis.js';
 import { startPostgres } from '../test/support/postgres.js';
-import { BENCH_CONFIG, collectLatencies, inBatches, login, quantile, register, stampedBody } from './raw_client.js';
+import { BENCH_CONFIG, inBatches, offerChat, rawLogin, rawRegister, type ChatResult, type RawClient } from './raw_client.js';
 
 const { values } = parseArgs({ options: { users: { type: 'string', default: '200' }, rate: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '10' } } });
 const USERS = Number(values.users);
 const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 
-/** A logged-in raw client; `latencies` collects the age of every message it receives. */
-interface Client {
-  socket: net.Socket;
-  latencies: number[];
-}
-
-async function online(port: number, user: string): Promise<Client> {
-  const socket = await login(port, 'localhost', user);
-  socket.write('<presence/>');
-  const client: Client = { socket, latencies: [] };
-  collectLatencies(socket, client.latencies);
-  return client;
-}
-
-interface Result {
-  sent: number;
-  received: number;
-  p50: number;
-  p99: number;
-}
-
-/** Offers RATE msgs/s for SECONDS from random senders to `partner(sender)`; waits 3 s for stragglers. */
-async function chat(clients: Client[], partner: (i: number) => number): Promise<Result> {
-  for (const c of clients) c.latencies.length = 0;
-  const started = performance.now();
-  let sent = 0;
-  await new Promise<void>((resolve) => {
-    const tick = setInterval(() => {
-      const elapsed = performance.now() - started;
-      for (const due = Math.min(RATE * SECONDS, Math.floor((elapsed / 1000) * RATE)); sent < due; sent++) {
-        const from = Math.floor(Math.random() * clients.length);
-        clients[from]!.socket.write(`<message to='u${partner(from)}@localhost' type='chat'>${stampedBody()}</message>`);
-      }
-      if (elapsed >= SECONDS * 1000) {
-        clearInterval(tick);
-        resolve();
-      }
-    }, 5);
-  });
-  await new Promise((r) => setTimeout(r, 3000));
-  const all = clients.flatMap((c) => c.latencies).sort((a, b) => a - b);
-  return { sent, received: all.length, p50: quantile(all, 0.5), p99: quantile(all, 0.99) };
-}
+/** Offers RATE msgs/s for SECONDS from random senders to `partner(sender)`. */
+const chat = (clients: RawClient[], partner: (i: number) => number): Promise<ChatResult> => offerChat(clients, RATE, SECONDS, (i) => `u${partner(i)}@localhost`);
 
 /** A random user whose index has parity `parity`: users alternate nodes, so all of them are on one node. */
 const userWithParity = (parity: number): number => 2 * Math.floor(Math.random() * (USERS / 2)) + parity;
 
-
-async function users(nodes: TestServer[]): Promise<Client[]> {
-  await inBatches(USERS, 50, (i) => register(nodes[0]!.ports.c2s, 'localhost', `u${i}`));
-  const clients = await inBatches(USERS, 50, (i) => online(nodes[i % nodes.length]!.ports.c2s, `u${i}`));
+async function users(nodes: TestServer[]): Promise<RawClient[]> {
+  await inBatches(USERS, 50, (i) => rawRegister(nodes[0]!.ports.c2s, 'localhost', `u${i}`, `pw-u${i}`));
+  const clients = await inBatches(USERS, 50, (i) => rawLogin(nodes[i % nodes.length]!.ports.c2s, 'localhost', `u${i}`, `pw-u${i}`));
   await new Promise((r) => setTimeout(r, 1000));
   return clients;
 }
 
-const row = (name: string, r: Result): string =>
+const row = (name: string, r: ChatResult): string =>
   `| ${name} | ${r.sent} | ${r.received} (${((100 * r.received) / r.sent).toFixed(1)} %) | ${(r.received / SECONDS).toFixed(0)} | ${r.p50.toFixed(1)} / ${r.p99.toFixed(1)} |`;
 
 async function main(): Promise<void> {

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import type net from 'node:net';
 import { parseArgs } from 'node:util';
 import { startServer } from '../test/support/server.js';
-import { BENCH_CONFIG, collectLatencies, exchange, inBatches, login, quantile, register, stampedBody } from './raw_client.js';
+import { BENCH_CONFIG, inBatches, quantile, rawExchange, rawLogin, rawRegister, type RawClient } from './raw_client.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,14 +31,9 @@ const SECONDS = Number(values.seconds);
 const ROOM = 'bench@conference.localhost';
 const DRAIN_MS = 3000;
 
-interface Occupant {
-  socket: net.Socket;
-  latencies: number[];
-}
-
 /** Joins as `nick` and waits for the self-presence (status 110). */
 async function join(socket: net.Socket, nick: string): Promise<void> {
-  const reply = await exchange(socket, `<presence to='${ROOM}/${nick}'><x xmlns='http://jabber.org/protocol/muc'/></presence>`, (b) => /code=["']110["']|type=["']error["']/.test(b));
+  const reply = await rawExchange(socket, `<presence to='${ROOM}/${nick}'><x xmlns='http://jabber.org/protocol/muc'/></presence>`, (b) => /code=["']110["']|type=["']error["']/.test(b));
   if (!/code=["']110["']/.test(reply)) throw new Error(`join ${nick}: ${reply}`);
 }
 
@@ -48,15 +43,16 @@ async function createRoom(socket: net.Socket): Promise<void> {
   const archiving = values.archive === 'on' ? '1' : '0';
   const form = "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig</value></field>" +
     `<field var='muc#roomconfig_maxusers'><value>${USERS + 10}</value></field><field var='muc#roomconfig_enablearchiving'><value>${archiving}</value></field></x>`;
-  const reply = await exchange(socket, `<iq type='set' id='cfg' to='${ROOM}'><query xmlns='http://jabber.org/protocol/muc#owner'>${form}</query></iq>`, (b) => /id=["']cfg["']/.test(b));
+  const reply = await rawExchange(socket, `<iq type='set' id='cfg' to='${ROOM}'><query xmlns='http://jabber.org/protocol/muc#owner'>${form}</query></iq>`, (b) => /id=["']cfg["']/.test(b));
   if (!/type=["']result["']/.test(reply)) throw new Error(`configure: ${reply}`);
 }
 
-async function occupant(port: number, i: number): Promise<Occupant> {
-  const socket = await login(port, 'localhost', `u${i}`);
-  if (i === 0) await createRoom(socket);
-  else await join(socket, `u${i}`);
-  return { socket, latencies: [] };
+/** Logged in (the kit's login: its latency collector on) and in the room; `u0` creates it. */
+async function occupant(port: number, i: number): Promise<RawClient> {
+  const client = await rawLogin(port, 'localhost', `u${i}`, `pw-u${i}`);
+  if (i === 0) await createRoom(client.socket);
+  else await join(client.socket, `u${i}`);
+  return client;
 }
 
 /** The first stamped groupchat copy `socket` reads, as it came on the wire. */
@@ -81,7 +77,7 @@ function cpuMs(pid: number): { user: number; system: number } {
 }
 
 /** Offers RATE msgs/s for SECONDS, each from a random occupant; resolves with the number sent. */
-function load(occupants: Occupant[]): Promise<number> {
+function load(occupants: RawClient[]): Promise<number> {
   const started = performance.now();
   let sent = 0;
   return new Promise((resolve) => {
@@ -89,7 +85,7 @@ function load(occupants: Occupant[]): Promise<number> {
       const elapsed = performance.now() - started;
       for (const due = Math.min(RATE * SECONDS, Math.floor((elapsed / 1000) * RATE)); sent < due; sent++) {
         const from = occupants[Math.floor(Math.random() * occupants.length)]!;
-        from.socket.write(`<message to='${ROOM}' type='groupchat' id='m${sent}'>${stampedBody()}</message>`);
+        from.socket.write(`<message to='${ROOM}' type='groupchat' id='m${sent}'><body>t${performance.now().toFixed(3)}</body></message>`);
       }
       if (elapsed >= SECONDS * 1000) {
         clearInterval(tick);
@@ -107,11 +103,10 @@ async function main(): Promise<void> {
   });
   try {
     const port = server.ports.c2s;
-    await inBatches(USERS, 50, (i) => register(port, 'localhost', `u${i}`));
+    await inBatches(USERS, 50, (i) => rawRegister(port, 'localhost', `u${i}`, `pw-u${i}`));
     const [first] = await inBatches(1, 1, (i) => occupant(port, i));
     const occupants = [first!, ...(await inBatches(USERS - 1, 20, (i) => occupant(port, i + 1)))];
     await new Promise((r) => setTimeout(r, 1000)); // the join presences settle
-    for (const o of occupants) collectLatencies(o.socket, o.latencies);
     const sample = sampleCopy(occupants[1]!.socket);
     const pid = server.process.pid!;
     const bytesBefore = occupants.reduce((n, o) => n + o.socket.bytesRead, 0);
