@@ -36,6 +36,7 @@ export class HookTable implements OwnedTable {
     this.set(hook, host, this.get(hook, host).filter((e) => e.callback !== callback));
   }
 
+  /** Two map lookups, no key string built: every stanza crosses several hooks. */
   get(hook: string, host: string): readonly Entry[] {
     return this.hooks.get(hook)?.get(host) ?? NONE;
   }
@@ -61,41 +62,38 @@ export class HookTable implements OwnedTable {
   async run(hook: string, host: string, ...args: unknown[]): Promise<void> {
     for (const entry of this.get(hook, host)) {
       const result = invoke(hook, entry, args);
-      if ((isPromise(result) ? await result : result) === STOP) return;
+      if ((result instanceof Promise ? await result : result) === STOP) return;
     }
   }
 
-  /**
-   * `ejabberd_hooks:run_fold/4`: threads `acc` through the callbacks; STOP ends the fold with STOP.
-   * A callback's plain (not promised) result is used at once: a fold run for every copy of a
-   * stanza pays no event-loop turn for callbacks that do not wait for anything.
-   */
+  /** `ejabberd_hooks:run_fold/4`: threads `acc` through the callbacks; STOP ends the fold with STOP. */
   async runFold<A>(hook: string, host: string, acc: A, ...args: unknown[]): Promise<A | typeof STOP> {
     let value: unknown = acc;
     for (const entry of this.get(hook, host)) {
       const result = invoke(hook, entry, [value, ...args], value);
-      value = isPromise(result) ? await result : result;
+      value = result instanceof Promise ? await result : result;
       if (value === STOP) return STOP;
     }
     return value as A;
   }
 }
 
-const isPromise = (x: unknown): x is Promise<unknown> => x instanceof Promise;
-
-/** The callback's result (or its promise); a throw or rejection is logged and `fallback` stands for the result. */
+/**
+ * One callback; a failure is logged and `fallback` stands for its result. A callback that
+ * answers at once is not awaited: most of a hook's callbacks look at the stanza and pass it on,
+ * and a stanza crosses several hooks.
+ */
 function invoke(hook: string, entry: Entry, args: unknown[], fallback?: unknown): unknown {
+  const failed = (error: unknown): unknown => {
+    log.error({ hook, owner: String(entry.owner), err: error }, 'hook callback failed, skipped');
+    return fallback;
+  };
   try {
     const result = entry.callback(...args);
-    return isPromise(result) ? result.catch((error: unknown) => failed(hook, entry, error, fallback)) : result;
+    return result instanceof Promise ? result.catch(failed) : result;
   } catch (error) {
-    return failed(hook, entry, error, fallback);
+    return failed(error);
   }
-}
-
-function failed(hook: string, entry: Entry, error: unknown, fallback: unknown): unknown {
-  log.error({ hook, owner: String(entry.owner), err: error }, 'hook callback failed, skipped');
-  return fallback;
 }
 
 /** `ejabberd_hooks:add/5`: the callback is removed when `owner` dies. */
