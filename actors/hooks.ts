@@ -20,37 +20,41 @@ interface Entry {
 }
 
 const log = childLog({ actor: 'hooks' });
+const NONE: readonly Entry[] = [];
 
 export class HookTable implements OwnedTable {
-  private readonly hooks = new Map<string, Entry[]>();
+  /** hook → host → entries by priority */
+  private readonly hooks = new Map<string, Map<string, Entry[]>>();
 
   add(hook: string, host: string, callback: HookCallback, priority: number, owner: Process): void {
-    const key = `${hook}\0${host}`;
-    const entries = [...(this.hooks.get(key) ?? []), { priority, callback, owner }];
+    const entries = [...this.get(hook, host), { priority, callback, owner }];
     entries.sort((a, b) => a.priority - b.priority);
-    this.hooks.set(key, entries); // copy-on-write: a run in progress keeps its snapshot
+    this.set(hook, host, entries); // copy-on-write: a run in progress keeps its snapshot
   }
 
   delete(hook: string, host: string, callback: HookCallback): void {
-    const key = `${hook}\0${host}`;
-    const entries = (this.hooks.get(key) ?? []).filter((e) => e.callback !== callback);
-    if (entries.length) this.hooks.set(key, entries);
-    else this.hooks.delete(key);
+    this.set(hook, host, this.get(hook, host).filter((e) => e.callback !== callback));
   }
 
+  /** Two map lookups, no key string built: every stanza crosses several hooks. */
   get(hook: string, host: string): readonly Entry[] {
-    return this.hooks.get(`${hook}\0${host}`) ?? [];
+    return this.hooks.get(hook)?.get(host) ?? NONE;
+  }
+
+  private set(hook: string, host: string, entries: Entry[]): void {
+    let hosts = this.hooks.get(hook);
+    if (!hosts) this.hooks.set(hook, (hosts = new Map()));
+    if (entries.length) hosts.set(host, entries);
+    else hosts.delete(host);
   }
 
   owners(): Set<Process> {
-    return new Set([...this.hooks.values()].flat().map((e) => e.owner));
+    return new Set([...this.hooks.values()].flatMap((hosts) => [...hosts.values()].flat()).map((e) => e.owner));
   }
 
   dropOwner(owner: Process, _reason: ExitReason): void {
-    for (const [key, entries] of this.hooks) {
-      const kept = entries.filter((e) => e.owner !== owner);
-      if (kept.length) this.hooks.set(key, kept);
-      else this.hooks.delete(key);
+    for (const [hook, hosts] of this.hooks) {
+      for (const [host, entries] of hosts) this.set(hook, host, entries.filter((e) => e.owner !== owner));
     }
   }
 

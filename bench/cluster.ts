@@ -9,135 +9,36 @@
  *
  * Options: --users N (default 200), --rate N msgs/s (1000), --seconds N (10).
  */
-import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { startServer, type TestServer } from '../test/support/server.js';
 import { startRedis } from '../test/support/redis.js';
 import { startPostgres } from '../test/support/postgres.js';
+import { BENCH_CONFIG, inBatches, offerChat, rawLogin, rawRegister, type ChatResult, type RawClient } from './raw_client.js';
 
 const { values } = parseArgs({ options: { users: { type: 'string', default: '200' }, rate: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '10' } } });
 const USERS = Number(values.users);
 const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 
-const streamOpen = "<?xml version='1.0'?><stream:stream to='localhost' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>";
-
-/** A logged-in raw client; `latencies` collects the age of every message it receives. */
-interface Client {
-  socket: net.Socket;
-  latencies: number[];
-}
-
-/** Reads until `done(buffer)` holds, then resolves with the buffer. */
-function until(socket: net.Socket, done: (buf: string) => boolean): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const onData = (d: Buffer): void => {
-      buf += d.toString();
-      if (!done(buf)) return;
-      socket.off('data', onData);
-      resolve(buf);
-    };
-    socket.on('data', onData);
-    socket.once('error', reject);
-  });
-}
-
-async function exchange(socket: net.Socket, out: string, done: (buf: string) => boolean): Promise<string> {
-  const reply = until(socket, done);
-  socket.write(out);
-  return reply;
-}
-
-async function connect(port: number): Promise<net.Socket> {
-  const socket = net.connect(port, '127.0.0.1');
-  socket.setNoDelay(true);
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  await exchange(socket, streamOpen, (b) => b.includes('</stream:features>'));
-  return socket;
-}
-
-async function register(port: number, user: string): Promise<void> {
-  const socket = await connect(port);
-  const reply = await exchange(socket, `<iq type='set' id='r'><query xmlns='jabber:iq:register'><username>${user}</username><password>pw-${user}</password></query></iq>`, (b) => /id=["']r["']/.test(b));
-  socket.destroy();
-  if (!/type=["']result["']/.test(reply)) throw new Error(`registering ${user}: ${reply}`);
-}
-
-async function login(port: number, user: string): Promise<Client> {
-  const socket = await connect(port);
-  const auth = Buffer.from(`\0${user}\0pw-${user}`).toString('base64');
-  const sasl = await exchange(socket, `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${auth}</auth>`, (b) => /<success|<failure/.test(b));
-  if (!sasl.includes('<success')) throw new Error(`login ${user}: ${sasl}`);
-  await exchange(socket, streamOpen, (b) => b.includes('</stream:features>'));
-  await exchange(socket, "<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>bench</resource></bind></iq>", (b) => b.includes('</iq>'));
-  socket.write('<presence/>');
-  const client: Client = { socket, latencies: [] };
-  let buf = '';
-  socket.on('data', (d: Buffer) => {
-    buf += d.toString();
-    for (const m of buf.matchAll(/<body>t(\d+\.\d+)<\/body>/g)) client.latencies.push(performance.now() - Number(m[1]));
-    const end = buf.lastIndexOf('</message>');
-    if (end >= 0) buf = buf.slice(end + 10);
-  });
-  return client;
-}
-
-interface Result {
-  sent: number;
-  received: number;
-  p50: number;
-  p99: number;
-}
-
-/** Offers RATE msgs/s for SECONDS from random senders to `partner(sender)`; waits 3 s for stragglers. */
-async function chat(clients: Client[], partner: (i: number) => number): Promise<Result> {
-  for (const c of clients) c.latencies.length = 0;
-  const started = performance.now();
-  let sent = 0;
-  await new Promise<void>((resolve) => {
-    const tick = setInterval(() => {
-      const elapsed = performance.now() - started;
-      for (const due = Math.min(RATE * SECONDS, Math.floor((elapsed / 1000) * RATE)); sent < due; sent++) {
-        const from = Math.floor(Math.random() * clients.length);
-        clients[from]!.socket.write(`<message to='u${partner(from)}@localhost' type='chat'><body>t${performance.now().toFixed(3)}</body></message>`);
-      }
-      if (elapsed >= SECONDS * 1000) {
-        clearInterval(tick);
-        resolve();
-      }
-    }, 5);
-  });
-  await new Promise((r) => setTimeout(r, 3000));
-  const all = clients.flatMap((c) => c.latencies).sort((a, b) => a - b);
-  const at = (q: number): number => all[Math.min(all.length - 1, Math.floor(all.length * q))] ?? NaN;
-  return { sent, received: all.length, p50: at(0.5), p99: at(0.99) };
-}
+/** Offers RATE msgs/s for SECONDS from random senders to `partner(sender)`. */
+const chat = (clients: RawClient[], partner: (i: number) => number): Promise<ChatResult> => offerChat(clients, RATE, SECONDS, (i) => `u${partner(i)}@localhost`);
 
 /** A random user whose index has parity `parity`: users alternate nodes, so all of them are on one node. */
 const userWithParity = (parity: number): number => 2 * Math.floor(Math.random() * (USERS / 2)) + parity;
 
-const benchConfig = {
-  listen: { c2s: { starttls: 'optional', allow_plain_auth_without_tls: true }, c2s_tls: false, http: false },
-  auth: { password_format: 'plain' },
-  registration: 'open',
-  limits: { c2s_shaper: 'none', max_connections_per_ip: 0 },
-};
-
-async function users(nodes: TestServer[]): Promise<Client[]> {
-  for (let i = 0; i < USERS; i += 50) await Promise.all(Array.from({ length: Math.min(50, USERS - i) }, (_, j) => register(nodes[0]!.ports.c2s, `u${i + j}`)));
-  const clients: Client[] = [];
-  for (let i = 0; i < USERS; i += 50) clients.push(...(await Promise.all(Array.from({ length: Math.min(50, USERS - i) }, (_, j) => login(nodes[(i + j) % nodes.length]!.ports.c2s, `u${i + j}`)))));
+async function users(nodes: TestServer[]): Promise<RawClient[]> {
+  await inBatches(USERS, 50, (i) => rawRegister(nodes[0]!.ports.c2s, 'localhost', `u${i}`, `pw-u${i}`));
+  const clients = await inBatches(USERS, 50, (i) => rawLogin(nodes[i % nodes.length]!.ports.c2s, 'localhost', `u${i}`, `pw-u${i}`));
   await new Promise((r) => setTimeout(r, 1000));
   return clients;
 }
 
-const row = (name: string, r: Result): string =>
+const row = (name: string, r: ChatResult): string =>
   `| ${name} | ${r.sent} | ${r.received} (${((100 * r.received) / r.sent).toFixed(1)} %) | ${(r.received / SECONDS).toFixed(0)} | ${r.p50.toFixed(1)} / ${r.p99.toFixed(1)} |`;
 
 async function main(): Promise<void> {
   const rows: string[] = [];
-  const alone = await startServer(benchConfig);
+  const alone = await startServer(BENCH_CONFIG);
   try {
     const clients = await users([alone]);
     rows.push(row('one node alone (LevelDB)', await chat(clients, () => Math.floor(Math.random() * USERS))));
@@ -148,7 +49,7 @@ async function main(): Promise<void> {
 
   const [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
   const url = await postgres.createDatabase('troupe');
-  const node = (name: string) => startServer({ ...benchConfig, storage: 'postgres', postgres_url: url, cluster: { redis_url: redis.url, node_name: name } });
+  const node = (name: string) => startServer({ ...BENCH_CONFIG, storage: 'postgres', postgres_url: url, cluster: { redis_url: redis.url, node_name: name } });
   const nodes = await Promise.all([node('n1'), node('n2')]);
   try {
     const clients = await users(nodes);

@@ -13,7 +13,7 @@ creates the room, submits the instant-room form (XEP-0045 10.1.2: a new room is 
 then on servers that lock) and stays in it, so the room lives for the whole run.
 Prints one JSON line, like the kit's scenarios.
 """
-import argparse, base64, json, os, shutil, socket, sys, tempfile, threading, time
+import argparse, base64, json, os, re, shutil, socket, sys, tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 class Holder(threading.Thread):
     """A plain-socket XMPP client (SASL PLAIN without TLS, as the bench listeners allow) in the room."""
 
-    def __init__(self, host, port, domain, user, password, room):
+    def __init__(self, host, port, domain, user, password, room, archive=True):
         super().__init__(daemon=True)
         self.sock = socket.create_connection((host, port), timeout=30)
         self.domain, self.room, self.buf = domain, room, ""
@@ -37,9 +37,15 @@ class Holder(threading.Thread):
         self.expect("</jid>")
         self.send(f"<presence to='{room}/holder'><x xmlns='http://jabber.org/protocol/muc'/></presence>")
         self.expect("code=.110.", regex=True)
+        # the instant room (an empty form), or one whose archive is off (XEP-0045 muc#roomconfig_enablearchiving)
+        fields = "" if archive else ("<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig</value></field>"
+                                     "<field var='muc#roomconfig_enablearchiving'><value>0</value></field>")
         self.send(f"<iq type='set' id='cfg1' to='{room}'><query xmlns='http://jabber.org/protocol/muc#owner'>"
-                  "<x xmlns='jabber:x:data' type='submit'/></query></iq>")
+                  f"<x xmlns='jabber:x:data' type='submit'>{fields}</x></query></iq>")
         self.expect("id=.cfg1.", regex=True)
+        answer = re.search(r"<iq\b[^>]*\bid=['\"]cfg1['\"][^>]*>", self.buf)
+        if not answer or not re.search(r"type=['\"]result['\"]", answer.group(0)):
+            raise RuntimeError(f"holder: the room configuration was refused: {self.buf[-300:]}")
         self.sock.settimeout(None)
 
     def open_stream(self):
@@ -50,7 +56,6 @@ class Holder(threading.Thread):
         self.sock.sendall(s.encode())
 
     def expect(self, what, regex=False):
-        import re
         found = (lambda: re.search(what, self.buf)) if regex else (lambda: what in self.buf)
         while not found():
             data = self.sock.recv(65536)
@@ -85,6 +90,7 @@ def main():
     ap.add_argument("--users", type=int, default=200); ap.add_argument("--rate", type=float, default=50)
     ap.add_argument("--seconds", type=float, default=12); ap.add_argument("--msg-size", type=int, default=64)
     ap.add_argument("--arrival-rate", type=float, default=100)
+    ap.add_argument("--no-archive", action="store_true", help="configure the room without its archive")
     ap.add_argument("--label", default="server"); ap.add_argument("--out", required=True); ap.add_argument("--tag", default="mu")
     a = ap.parse_args()
     sys.path.insert(0, a.kit)
@@ -104,7 +110,7 @@ def main():
     bench.TPL = tpl
 
     room = f"{a.room}@{a.muc_service}"
-    holder = Holder(a.host, a.port, a.domain, a.holder_user, a.holder_pass, room)
+    holder = Holder(a.host, a.port, a.domain, a.holder_user, a.holder_pass, room, archive=not a.no_archive)
     holder.start()
     interval = a.users / a.rate
     per_user = max(1, int(round(a.seconds / interval)))

@@ -28,6 +28,8 @@ export interface Options {
   mucUsers: number;
   mucRate: number;
   mucS: number;
+  /** Troupe's room archives (XEP-0313, its default); off: configured without, as ejabberd's rooms are in the kit (no mod_mam) */
+  mucArchive: boolean;
   /** keep the temp dir (server data and logs) instead of deleting it; Tsung's raw output is always kept */
   keep: boolean;
 }
@@ -43,6 +45,7 @@ usage: npm run bench -- [options]
   --reps N           repetitions, alternating the servers; tables show medians (default 1)
   --login-rate N     offered connection arrivals/s in the storm (default 2000)
   --chat-rates LIST  offered chat msgs/s, one run each (default 1000,2000,4000)
+  --muc-archive on|off  Troupe's MUC room archives (default on); off: like ejabberd's in the kit
   --keep             keep the temp dir with server data and logs
 `;
 
@@ -59,6 +62,7 @@ export function parseOptions(argv: string[]): Options {
       'login-rate': { type: 'string', default: '2000' },
       'chat-rates': { type: 'string' },
       keep: { type: 'boolean', default: false },
+      'muc-archive': { type: 'string', default: 'on' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -75,6 +79,7 @@ export function parseOptions(argv: string[]): Options {
   const servers = list(v.servers ?? 'troupe,ejabberd');
   for (const s of servers) if (s !== 'troupe' && s !== 'ejabberd') throw new Error(`--servers: unknown "${s}"`);
   if (v.accounts !== 'ibr' && v.accounts !== 'ctl') throw new Error('--accounts: ibr or ctl');
+  if (v['muc-archive'] !== 'on' && v['muc-archive'] !== 'off') throw new Error('--muc-archive: on or off');
   return {
     scenarios: scenarios as Scenario[],
     servers: servers as ServerName[],
@@ -95,6 +100,7 @@ export function parseOptions(argv: string[]): Options {
     mucUsers: Math.min(users, 200),
     mucRate: 50,
     mucS: quick ? 8 : 12,
+    mucArchive: v['muc-archive'] === 'on',
     keep: v.keep,
   };
 }

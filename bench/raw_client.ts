@@ -113,6 +113,19 @@ export async function offerChat(clients: RawClient[], rate: number, seconds: num
   });
   await new Promise((r) => setTimeout(r, 3000));
   const all = clients.flatMap((c) => c.latencies).sort((a, b) => a - b);
-  const at = (q: number): number => all[Math.min(all.length - 1, Math.floor(all.length * q))] ?? NaN;
-  return { sent, received: all.length, p50: at(0.5), p99: at(0.99) };
+  return { sent, received: all.length, p50: quantile(all, 0.5), p99: quantile(all, 0.99) };
 }
+
+/** A node as the kit runs it: PLAIN without TLS, plain password storage, open registration, no shaper. */
+export const BENCH_CONFIG = {
+  listen: { c2s: { starttls: 'optional', allow_plain_auth_without_tls: true }, c2s_tls: false, http: false },
+  auth: { password_format: 'plain' },
+  registration: 'open',
+  limits: { c2s_shaper: 'none', max_connections_per_ip: 0 },
+};
+
+/** Writes `out` and resolves with what was read once `done(read)` holds (a join, a form): for drivers beyond login and chat. */
+export const rawExchange = exchange;
+
+/** The q-quantile of sorted values. */
+export const quantile = (sorted: readonly number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? NaN;

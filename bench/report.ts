@@ -102,7 +102,7 @@ function section(scenario: string, o: Options): { title: string; metrics: Metric
   if (chat) return { title: `chat: ${o.chatUsers} users, ${chat[1]} msgs/s offered, ${o.chatS} s`, metrics: CHAT };
   if (scenario === 'roster') return { title: `roster writes: ${o.rosterUsers} users, closed loop, ${o.rosterS} s`, metrics: ROSTER };
   const muc = /^muc_(\d+)$/.exec(scenario);
-  if (muc) return { title: `MUC: one room of ${muc[1]} occupants, ${o.mucRate} groupchat msgs/s offered, ${o.mucS} s`, metrics: MUC };
+  if (muc) return { title: `MUC: one room of ${muc[1]} occupants, ${o.mucRate} groupchat msgs/s offered, ${o.mucS} s${o.mucArchive ? '' : ", Troupe's room without archive"}`, metrics: MUC };
   return undefined;
 }
 

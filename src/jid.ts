@@ -30,6 +30,9 @@ export class Jid {
   static {
     makeJid = (l, d, r) => new Jid(l, d, r);
   }
+  // The strings, made once: a JID is immutable, and routing asks for them on every stanza.
+  #bare: string | undefined;
+  #full: string | undefined;
   private constructor(readonly local: string, readonly domain: string, readonly resource: string) {}
   bare(): Jid {
     return this.resource === '' ? this : new Jid(this.local, this.domain, '');
@@ -38,10 +41,10 @@ export class Jid {
     return this.resource === '';
   }
   bareString(): string {
-    return this.local === '' ? this.domain : `${this.local}@${this.domain}`;
+    return (this.#bare ??= this.local === '' ? this.domain : `${this.local}@${this.domain}`);
   }
   toString(): string {
-    return this.resource === '' ? this.bareString() : `${this.bareString()}/${this.resource}`;
+    return (this.#full ??= this.resource === '' ? this.bareString() : `${this.bareString()}/${this.resource}`);
   }
   equals(o: Jid): boolean {
     return this.local === o.local && this.domain === o.domain && this.resource === o.resource;

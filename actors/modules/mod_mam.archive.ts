@@ -112,10 +112,18 @@ async function alreadyArchived(m: Mam, stanza: Element, from: Jid, owner: Jid): 
   return archived.out ? from.bare().equals(owner) : archived.peer === from.toString();
 }
 
-/** `sm_receive_packet`: the recipient's archive, incoming (peer: `from`), once per message; the copy goes on with its stanza-id. */
-export async function archiveIncoming(m: Mam, stanza: Element, from: Jid, to: Jid): Promise<Element> {
-  const owner = to.bare();
-  if (stanza.name !== 'message' || (await alreadyArchived(m, stanza, from, owner))) return stanza;
+/**
+ * `sm_receive_packet`: the recipient's archive, incoming (peer: `from`), once per message; the
+ * copy goes on with its stanza-id. A message with nothing to archive and no stanza-id claimed
+ * in the owner's name (each copy of a room's groupchat) passes at once, without a promise.
+ */
+export function archiveIncoming(m: Mam, stanza: Element, from: Jid, to: Jid): Element | Promise<Element> {
+  if (stanza.name !== 'message' || (!isArchivable(stanza) && stanzaIdOf(stanza, to.bareString()) === undefined)) return stanza;
+  return archiveIncomingMessage(m, stanza, from, to.bare());
+}
+
+async function archiveIncomingMessage(m: Mam, stanza: Element, from: Jid, owner: Jid): Promise<Element> {
+  if (await alreadyArchived(m, stanza, from, owner)) return stanza;
   const message = withoutStanzaId(stanza, owner.bareString());
   if (!isArchivable(message) || !(await accepted(m, from, owner, message)) || !(await wanted(m, owner, from))) return message;
   const id = await appendWritten(m.store.append(owner.local, owner.domain, { peer: from.toString(), out: false, xml: message.toString() }));

@@ -4,7 +4,7 @@
  * occupant, kept for history and, when the room archives (XEP-0313), stamped with the room's
  * stanza-id.
  */
-import { clone, type Element } from 'ltx';
+import type { Element } from 'ltx';
 import { tryParseJid, type Jid } from '../../src/jid.js';
 import { stanzaError } from '../../src/stanza/error.js';
 import { withoutStanzaId, withStanzaId } from '../../src/mam/archive.js';
@@ -13,15 +13,23 @@ import { invitationMessage, privateMessage, reflected, subjectMessage, voiceRequ
 import { NS_MUC_REQUEST, NS_MUC_USER, STATUS } from '../../src/muc/ns.js';
 import { atLeast, canSpeak } from '../../src/muc/roles.js';
 import { submittedFields } from '../../src/xdata/fields.js';
-import { bounce } from '../router.js';
+import { stanzaCopies } from '../../src/xml/stanza_copies.js';
+import { bounce, route } from '../router.js';
 import { occupantJid, persist, send, type Room } from './mod_muc_room.context.js';
 import { affiliationOf, occupantByJid, type Occupant } from './mod_muc_room.state.js';
 import { broadcastPresence, removeOccupant } from './mod_muc_room.presence.js';
 import { appendWritten } from './mod_mam.store.js';
 
-/** Sends one copy of `message` to every occupant. */
+/**
+ * Sends one copy of `message` (from `from`) to every occupant: built and serialised once, each
+ * copy only its `to` (`stanzaCopies`). The copies are routed together: one occupant's route
+ * does not wait for another's, and the room's next stanza waits for all, so each occupant still
+ * gets the room's stanzas in order.
+ */
 async function toAll(r: Room, from: Jid, message: Element): Promise<void> {
-  for (const o of r.data.occupants.values()) await send(r, from, o.jid, clone(message));
+  message.attrs.from = from.toString();
+  const copies = stanzaCopies(message);
+  await Promise.all(Array.from(r.data.occupants.values(), (o) => route(r.node, from, o.jid, copies.copyTo(o.jid.toString()))));
 }
 
 /** §8.1: moderators, or anyone with voice when the room allows it, set the subject. */

@@ -5,15 +5,21 @@
  */
 import { clone, createElement, type Element } from 'ltx';
 import { NS_XDATA } from '../mam/ns.js';
+import { NS_CLIENT } from '../xml/ns.js';
 import { NS_MUC_REQUEST, NS_MUC_USER } from './ns.js';
 import { userX } from './presence.js';
 import { formField } from '../xdata/fields.js';
 
-/** The sender's message as the room sends it on: from its occupant JID, without its `to`. */
+/**
+ * The sender's message as the room sends it on: from its occupant JID, without its `to`, and
+ * without the `xmlns='jabber:client'` the parser gave it (the stream's default namespace: the
+ * room's own stanzas do not carry it either).
+ */
 export function reflected(stanza: Element, from: string): Element {
   const message = clone(stanza);
   message.attrs.from = from;
   delete message.attrs.to;
+  if (message.attrs.xmlns === NS_CLIENT) delete message.attrs.xmlns;
   return message;
 }
 

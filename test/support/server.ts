@@ -25,6 +25,8 @@ export interface ServerOverrides {
   reuseDir?: string;
   /** Extra environment for the server and troupectl. */
   env?: NodeJS.ProcessEnv;
+  /** Options for the server's node itself (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
   /** Anything else is troupe.yml, deep-merged over the test defaults (lists and scalars replace). */
   [configKey: string]: unknown;
 }
@@ -73,7 +75,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 }
 
 export async function startServer(overrides: ServerOverrides = {}): Promise<TestServer> {
-  const { reuseDir, env: extraEnv, ...configOverrides } = overrides;
+  const { reuseDir, env: extraEnv, nodeArgs = [], ...configOverrides } = overrides;
   const dir = reuseDir ?? (await mkdtemp(path.join(os.tmpdir(), 'troupe-')));
   await mkdir(dir, { recursive: true });
   const [c2s, c2s_tls, http] = await freePorts(3);
@@ -89,7 +91,7 @@ export async function startServer(overrides: ServerOverrides = {}): Promise<Test
   await writeFile(configPath, JSON.stringify(deepMerge(defaults, configOverrides), null, 2));
   const env = { ...process.env, TROUPE_LOGLEVEL: 'silent', ...extraEnv };
 
-  const child = spawn(process.execPath, [MAIN, '--config', configPath], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, MAIN, '--config', configPath], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let output = '';
   const collect = (chunk: Buffer): void => {
