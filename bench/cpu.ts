@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'troupe-cpu-'));
   const fleet = new Fleet(root, kitDir(root), tmp);
   const epmdWasRunning = listenerPid(EPMD_PORT) !== undefined;
-  const names: ServerName[] = ejabberdInstalled() && process.getuid?.() === 0 ? ['troupe', 'ejabberd'] : ['troupe'];
+  const names: ServerName[] = ejabberdInstalled() && process.getuid?.() === 0 ? ['ejabberd', 'troupe'] : ['troupe'];
   const load0 = os.loadavg()[0]!;
   const figures = new Map<ServerName, Figures>();
   try {

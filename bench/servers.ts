@@ -43,6 +43,7 @@ export class Fleet {
   async start(name: ServerName): Promise<Server> {
     await this.running.get(name)?.stop();
     this.running.delete(name);
+    await portFreed(name === 'troupe' ? TROUPE_PORT : EJABBERD_PORT);
     const server = name === 'troupe'
       ? await startTroupe(this.root, path.join(this.dir, 'troupe'), this.troupeYml)
       : await startEjabberd(this.kit, path.join(this.dir, 'ejabberd'), this.cert);
@@ -62,6 +63,19 @@ export class Fleet {
     }
     this.running.clear();
   }
+}
+
+/**
+ * Waits until `port` is free to listen on: nothing listens (a stopped ejabberd's VM can outlive
+ * its process group for a while; killed after 10 s) and no socket is left on it. ejabberd
+ * listens without SO_REUSEADDR, so even a TIME_WAIT socket on that port, a client's too (the
+ * ports are in the ephemeral range), makes its start fail with eaddrinuse.
+ */
+async function portFreed(port: number): Promise<void> {
+  for (let i = 0; i < 100 && listenerPid(port) !== undefined; i++) await sleep(100);
+  const pid = listenerPid(port);
+  if (pid !== undefined) process.kill(pid, 'SIGKILL');
+  for (let i = 0; i < 700 && sh('ss', ['-Htan', `sport = :${port}`]) !== ''; i++) await sleep(100);
 }
 
 /** A self-signed RSA-2048 certificate, as the kit used for ejabberd; both servers get the same one. */
