@@ -9,7 +9,7 @@ import { errorReply, iqResult, stanzaError } from '../src/stanza/error.js';
 import type { Jid } from '../src/jid.js';
 import { route } from './router.js';
 import { setPresence, type RouteMessage } from './sm.js';
-import { STOP } from './hooks.js';
+import { STOP, type Pending } from './hooks.js';
 import { NS_SM } from './c2s_sm.js';
 import { checkOutbound } from './c2s_stanza.js';
 import { onStreamManagement } from './c2s_resume.js';
@@ -21,13 +21,10 @@ export function sendError(state: State, stanza: Element, condition: Parameters<t
 }
 
 /**
- * Writes that `user_send_packet` callbacks started for a stanza and did not wait for (mod_mam's
- * archive): the stanza is routed meanwhile, and counts as handled (the XEP-0198 ack) once they
- * are done. They never reject.
+ * session_established: checks, `user_send_packet`, the privacy check, then the router
+ * (ARCHITECTURE §4). The stanza counts as handled (the XEP-0198 ack) once the writes
+ * `user_send_packet` left pending are done, and routing (which waits for the recipient's) is.
  */
-export type Pending = Promise<void>[];
-
-/** session_established: checks, `user_send_packet`, the privacy check, then the router (ARCHITECTURE §4). */
 export async function onStanza(state: State, stanza: Element): Promise<void> {
   const user = state.jid as Jid;
   if (stanza.getNS() === NS_SM) return onStreamManagement(state, stanza);

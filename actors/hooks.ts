@@ -8,6 +8,13 @@ import type { ExitReason } from '../supervision/exit_reason.js';
 import { childLog } from '../src/log.js';
 import { updateTable, type OwnedTable } from './table_keeper.js';
 
+/**
+ * Writes that a fold's callbacks started and did not wait for (mod_mam's archive rows): the
+ * packet goes on meanwhile, and whoever ran the fold waits for them before it counts the packet
+ * as handled. They never reject.
+ */
+export type Pending = Promise<void>[];
+
 /** Returned by a callback to end the run (`stop` in ejabberd); from a fold it drops the packet. */
 export const STOP = Symbol('stop');
 

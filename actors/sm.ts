@@ -7,7 +7,7 @@ import type { Process } from '../supervision/process.js';
 import type { Jid } from '../src/jid.js';
 import { stanzaError } from '../src/stanza/error.js';
 import { bounce, type RoutingContext } from './router.js';
-import { STOP } from './hooks.js';
+import { STOP, type Pending } from './hooks.js';
 import { processIq } from './iq_handler.js';
 import { updateTable } from './table_keeper.js';
 import type { Session, SessionTable } from './session_table.js';
@@ -39,10 +39,20 @@ export function smRoute(ctx: SmContext, from: Jid, to: Jid, stanza: Element): Pr
   return routeToUser(ctx, from, to, stanza);
 }
 
-/** The `sm_receive_packet` fold `(stanza, from, to) → stanza | STOP` (mod_mam archives and stamps the message there). */
+/**
+ * The `sm_receive_packet` fold `(stanza, from, to, pending) → stanza | STOP` (mod_mam stamps the
+ * message with its archive id there). The message is delivered while the archive write is in
+ * flight, and routing ends once it is written: the sender's XEP-0198 ack still means "in both
+ * archives", and the recipient does not wait for the disk.
+ */
 async function receiveMessage(ctx: SmContext, from: Jid, to: Jid, stanza: Element): Promise<void> {
-  const packet = await ctx.hooks.runFold('sm_receive_packet', to.domain, stanza, from, to);
-  if (packet !== STOP) return routeToUser(ctx, from, to, packet);
+  const pending: Pending = [];
+  try {
+    const packet = await ctx.hooks.runFold('sm_receive_packet', to.domain, stanza, from, to, pending);
+    if (packet !== STOP) await routeToUser(ctx, from, to, packet);
+  } finally {
+    await Promise.all(pending);
+  }
 }
 
 /** Delivery past `sm_receive_packet`; also for a stanza another node handed back (its session had gone). */

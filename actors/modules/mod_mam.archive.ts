@@ -10,9 +10,8 @@ import { isArchivable, stanzaIdOf, withoutStanzaId, withStanzaId } from '../../s
 import { isArchiveId } from '../../src/mam/id.js';
 import { archiveRule, type DefaultPref, type Prefs } from '../../src/mam/prefs.js';
 import type { ModuleContext } from '../gen_mod.js';
-import { STOP } from '../hooks.js';
-import { appendWritten, type MamStore } from './mod_mam.store.js';
-import type { Pending } from '../c2s_session.js';
+import { STOP, type Pending } from '../hooks.js';
+import type { MamStore } from './mod_mam.store.js';
 import { childLog } from '../../src/log.js';
 import type { JidInfo } from './mod_roster.js';
 
@@ -65,6 +64,11 @@ async function wanted(m: Mam, user: Jid, peer: Jid): Promise<boolean> {
   return info !== null && info !== STOP;
 }
 
+/** A write the fold's caller waits for; its failure is logged, the message goes on. */
+function leavePending(pending: Pending, written: Promise<void>, user: string, id: string): void {
+  pending.push(written.catch((err: unknown) => log.error({ err, user, id }, 'archive write failed')));
+}
+
 /** The time before which messages are expired, in µs (0: keep everything). */
 export const retentionCutoff = (m: Mam): number => (m.opts.retention_days > 0 ? (Date.now() - m.opts.retention_days * DAY_MS) * 1000 : 0);
 
@@ -83,7 +87,7 @@ export async function archiveOutgoing(m: Mam, stanza: Element, user: Jid, to: Ji
   const { id, written } = await m.store.append(user.local, user.domain, { peer: to.toString(), out: true, xml: message.toString() });
   // To oneself, the way in looks the id up in this archive (alreadyArchived): it must be there.
   if (to.bareString() === by) await written;
-  else pending.push(written.catch((err: unknown) => log.error({ err, user: by, id }, 'archive write failed')));
+  else leavePending(pending, written, by, id);
   return withStanzaId(message, by, id);
 }
 
@@ -117,16 +121,18 @@ async function alreadyArchived(m: Mam, stanza: Element, from: Jid, owner: Jid): 
  * copy goes on with its stanza-id. A message with nothing to archive and no stanza-id claimed
  * in the owner's name (each copy of a room's groupchat) passes at once, without a promise.
  */
-export function archiveIncoming(m: Mam, stanza: Element, from: Jid, to: Jid): Element | Promise<Element> {
+export function archiveIncoming(m: Mam, stanza: Element, from: Jid, to: Jid, pending: Pending): Element | Promise<Element> {
   if (stanza.name !== 'message' || (!isArchivable(stanza) && stanzaIdOf(stanza, to.bareString()) === undefined)) return stanza;
-  return archiveIncomingMessage(m, stanza, from, to.bare());
+  return archiveIncomingMessage(m, stanza, from, to.bare(), pending);
 }
 
-async function archiveIncomingMessage(m: Mam, stanza: Element, from: Jid, owner: Jid): Promise<Element> {
+/** The write goes in `pending`: sm delivers the stamped copy while it is in flight. */
+async function archiveIncomingMessage(m: Mam, stanza: Element, from: Jid, owner: Jid, pending: Pending): Promise<Element> {
   if (await alreadyArchived(m, stanza, from, owner)) return stanza;
   const message = withoutStanzaId(stanza, owner.bareString());
   if (!isArchivable(message) || !(await accepted(m, from, owner, message)) || !(await wanted(m, owner, from))) return message;
-  const id = await appendWritten(m.store.append(owner.local, owner.domain, { peer: from.toString(), out: false, xml: message.toString() }));
+  const { id, written } = await m.store.append(owner.local, owner.domain, { peer: from.toString(), out: false, xml: message.toString() });
+  leavePending(pending, written, owner.bareString(), id);
   return withStanzaId(message, owner.bareString(), id);
 }
 

@@ -12,9 +12,8 @@
 import { readNow, table, userKey, type Db } from '../../src/storage/db.js';
 import { archiveId, idTime, MonotonicClock, timeKey } from '../../src/mam/id.js';
 import type { Prefs } from '../../src/mam/prefs.js';
-import { lockFor } from './keyed_lock.js';
 import { groupCommitOf, type DbOp } from './group_commit.js';
-import type { ArchiveEntry, ArchiveRange, ArchivedMessage, MamStore } from './mod_mam.store.js';
+import type { Appended, ArchiveEntry, ArchiveRange, ArchivedMessage, MamStore } from './mod_mam.store.js';
 
 type Row = ArchiveEntry | Prefs;
 
@@ -26,13 +25,14 @@ const MARK_AHEAD = 1_000_000;
 const bound = (k: string, id: string | undefined, fallback: string): string => (id === undefined ? fallback : `${k}\0${id}`);
 
 export function levelMamStore(holder: { readonly db: Db }, opts: { sync: boolean } = { sync: false }): MamStore {
-  const lock = lockFor(holder, 'mam');
   const mam = () => table<Row>(holder.db, 'mam');
   const marks = () => table<number>(holder.db, 'mam_clock');
   // Through the handle's group commit: the archive writes of every chat in flight make one LevelDB write.
   const commit = (ops: DbOp[]) => groupCommitOf(holder.db, opts.sync).commit(ops);
   const write = (ops: { type: 'put' | 'del'; key: string; value?: Row }[]) =>
     commit(ops.map((op) => (op.type === 'put' ? { type: 'put' as const, sublevel: mam(), key: op.key, value: op.value as Row } : { type: 'del' as const, sublevel: mam(), key: op.key })));
+  /** Resolves once every append already handed out has landed: reads after it see them all. */
+  const landed = () => commit([]);
   const range = (k: string, r: { gte?: string; lt?: string } = {}) => ({ gte: bound(k, r.gte, `${k}\0`), lt: bound(k, r.lt, `${k}\u0001`) });
 
   const clock = new MonotonicClock();
@@ -41,6 +41,7 @@ export function levelMamStore(holder: { readonly db: Db }, opts: { sync: boolean
   /** The mark as this store last wrote (or found) it: every id written is at or below it. */
   let mark = 0;
   let started: Promise<void> | null = null;
+  let ready = false;
 
   /** The mark, or for a database archived into before marks were kept, the newest id in it (one scan, once). */
   async function storedMark(): Promise<number> {
@@ -55,28 +56,38 @@ export function levelMamStore(holder: { readonly db: Db }, opts: { sync: boolean
   }
 
   /** Loads the mark once, before the first append. */
-  const start = (): Promise<void> => (started ??= storedMark().then((m) => void (floor = mark = m)));
+  const start = (): Promise<void> =>
+    (started ??= storedMark().then((m) => {
+      floor = mark = m;
+      ready = true;
+    }));
+
+  /**
+   * An id and its row handed to the group commit, with nothing yielding in between: rows reach
+   * the group commit in the order of their ids. Nothing is read, so no per-user lock is needed.
+   */
+  function appendNow(k: string, entry: ArchiveEntry): Appended {
+    const us = clock.next(floor);
+    const id = archiveId(us);
+    const ops: DbOp[] = [{ type: 'put', sublevel: mam(), key: `${k}\0${id}`, value: entry }];
+    if (us > mark) {
+      mark = us + MARK_AHEAD;
+      ops.push({ type: 'put', sublevel: marks(), key: HIGH_WATER, value: mark });
+    }
+    return { id, written: commit(ops) };
+  }
 
   return {
-    append(user, host, entry) {
+    async append(user, host, entry) {
       const k = userKey(user, host);
-      return lock.run(k, async () => {
-        await start();
-        // From here to commit() nothing yields: rows reach the group commit in the order of their ids.
-        const us = clock.next(floor);
-        const id = archiveId(us);
-        const ops: DbOp[] = [{ type: 'put', sublevel: mam(), key: `${k}\0${id}`, value: entry }];
-        if (us > mark) {
-          mark = us + MARK_AHEAD;
-          ops.push({ type: 'put', sublevel: marks(), key: HIGH_WATER, value: mark });
-        }
-        return { id, written: commit(ops) };
-      });
+      if (!ready) await start();
+      return appendNow(k, entry);
     },
 
     async ids(user, host, r: ArchiveRange) {
       const k = userKey(user, host);
       if (r.gte !== undefined && r.lt !== undefined && r.gte >= r.lt) return [];
+      await landed();
       const strip = (key: string) => key.slice(k.length + 1);
       if (!r.with) return (await mam().keys(range(k, r)).all()).map(strip);
       const wanted = r.with;
@@ -87,6 +98,7 @@ export function levelMamStore(holder: { readonly db: Db }, opts: { sync: boolean
 
     async get(user, host, ids) {
       const k = userKey(user, host);
+      await landed();
       const rows = await mam().getMany(ids.map((id) => `${k}\0${id}`));
       const out: ArchivedMessage[] = [];
       rows.forEach((row, i) => {
@@ -97,12 +109,14 @@ export function levelMamStore(holder: { readonly db: Db }, opts: { sync: boolean
 
     async has(user, host, ids) {
       const k = userKey(user, host);
+      await landed();
       const rows = await mam().getMany(ids.map((id) => `${k}\0${id}`));
       return rows.every((row) => row !== undefined);
     },
 
     async bounds(user, host) {
       const k = userKey(user, host);
+      await landed();
       const [first] = await mam().keys({ ...range(k), limit: 1 }).all();
       const [last] = await mam().keys({ ...range(k), reverse: true, limit: 1 }).all();
       return first === undefined || last === undefined ? null : { first: first.slice(k.length + 1), last: last.slice(k.length + 1) };
@@ -118,7 +132,7 @@ export function levelMamStore(holder: { readonly db: Db }, opts: { sync: boolean
 
     async removeUser(removal) {
       const k = userKey(removal.user, removal.host);
-      await commit([]); // the appends already handed out land first, and are removed too
+      await landed(); // and are removed too
       removal.deleteKeys('mam', [k, ...(await mam().keys(range(k)).all())]);
     },
 

@@ -33,13 +33,7 @@ export interface Appended {
   written: Promise<void>;
 }
 
-/** The id of an append, once it is written. */
-export async function appendWritten(appending: Promise<Appended>): Promise<string> {
-  const { id, written } = await appending;
-  await written;
-  return id;
-}
-
+/** An archive. Reads see every append whose id was handed out, written or still in flight. */
 export interface MamStore {
   /** Appends to the archive under a new id, later than every id already in it. */
   append(user: string, host: string, entry: ArchiveEntry): Promise<Appended>;

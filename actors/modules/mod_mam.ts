@@ -25,10 +25,10 @@ import { childLog } from '../../src/log.js';
 import { NS_MAM, NS_MAM_EXTENDED, NS_SID } from '../../src/mam/ns.js';
 import type { ModuleSpec } from '../gen_mod.js';
 import type { Iq } from '../iq_handler.js';
-import type { Pending } from '../c2s_session.js';
 import { archiveIncoming, archiveOutgoing, DAY_MS, removeUser, retentionCutoff, stripOwnStanzaId, type Mam, type MamOptions } from './mod_mam.archive.js';
 import { processMamIq } from './mod_mam.query.js';
 import type { UserRemoval } from '../../src/storage/user_removal.js';
+import type { Pending } from '../hooks.js';
 
 const options = z.strictObject({
   default: z.enum(['always', 'roster', 'never']).default('always'),
@@ -80,7 +80,7 @@ export const modMam: ModuleSpec<MamOptions> = {
         priority: OUTGOING_PRIORITY,
       },
       { hook: 'user_send_packet', callback: (stanza: Element, user: Jid, to: Jid) => stripOwnStanzaId(stanza, user, to), priority: STRIP_PRIORITY },
-      { hook: 'sm_receive_packet', callback: (stanza: Element, from: Jid, to: Jid) => archiveIncoming(m, stanza, from, to) },
+      { hook: 'sm_receive_packet', callback: (stanza: Element, from: Jid, to: Jid, pending: Pending) => archiveIncoming(m, stanza, from, to, pending) },
       { hook: 'disco_sm_features', callback: (acc: string[] | null, _from: Jid, _to: Jid, node: string) => rootFeatures(acc, node) },
       { hook: 'remove_user', callback: (_user: string, _host: string, removal: UserRemoval) => removeUser(m, removal) },
     ];

@@ -18,7 +18,6 @@ import { bounce, route } from '../router.js';
 import { occupantJid, persist, send, type Room } from './mod_muc_room.context.js';
 import { affiliationOf, occupantByJid, type Occupant } from './mod_muc_room.state.js';
 import { broadcastPresence, removeOccupant } from './mod_muc_room.presence.js';
-import { appendWritten } from './mod_mam.store.js';
 
 /**
  * Sends one copy of `message` (from `from`) to every occupant: built and serialised once, each
@@ -50,15 +49,19 @@ async function groupchat(r: Room, sender: Occupant | undefined, stanza: Element,
   const room = r.data.jid;
   const by = occupantJid(room, sender.nick);
   let message = withoutStanzaId(reflected(stanza, by.toString()), room.toString());
+  let written: Promise<void> | undefined;
   if (stanza.getChild('body')) {
     if (r.data.config.mam) {
-      const id = await appendWritten(r.mam.append(room.local, room.domain, { peer: by.toString(), out: false, xml: message.toString() }));
-      message = withStanzaId(message, room.toString(), id);
+      const appended = await r.mam.append(room.local, room.domain, { peer: by.toString(), out: false, xml: message.toString() });
+      message = withStanzaId(message, room.toString(), appended.id);
+      written = appended.written;
     }
     r.data.history.push({ xml: message.toString(), at: Date.now(), nick: sender.nick });
     if (r.data.history.length > r.opts.history_size) r.data.history.splice(0, r.data.history.length - r.opts.history_size);
   }
+  // Fanned out while the archive row is in flight; the room's next stanza waits for the row.
   await toAll(r, by, message);
+  await written;
 }
 
 /** §7.5: to one occupant, by nick, as the room's `allowpm` says. */

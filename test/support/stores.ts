@@ -8,11 +8,18 @@ import { after, before, describe } from 'node:test';
 import { table, type Db } from '../../src/storage/db.js';
 import { closePg, openPg, type PgHandle } from '../../src/storage/pg/pool.js';
 import { levelStores, pgStores, type Stores } from '../../actors/stores.js';
-import type { ArchiveEntry } from '../../actors/modules/mod_mam.store.js';
+import type { Appended, ArchiveEntry } from '../../actors/modules/mod_mam.store.js';
 import { idTime } from '../../src/mam/id.js';
 import { UserRemoval } from '../../src/storage/user_removal.js';
 import { useTempDb } from './db.js';
 import { postgresSkip, startPostgres, type TestPostgres } from './postgres.js';
+
+/** The id of an append, once it is written. */
+export async function appendWritten(appending: Promise<Appended>): Promise<string> {
+  const { id, written } = await appending;
+  await written;
+  return id;
+}
 
 export interface StoreBackend {
   name: 'leveldb' | 'postgres';

@@ -3,12 +3,12 @@
  * `with` match (XEP-0313 §4.1.1), preferences beside the archive but never in its range, removal
  * of everything in one batch, retention deleting only what is older than the cutoff.
  */
-import { forEachBackend, removeWith } from '../support/stores.js';
+import { appendWritten, forEachBackend, removeWith } from '../support/stores.js';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseJid } from '../../src/jid.js';
 import { idTime, timeKey } from '../../src/mam/id.js';
-import { appendWritten, type ArchiveEntry } from '../../actors/modules/mod_mam.store.js';
+import type { ArchiveEntry } from '../../actors/modules/mod_mam.store.js';
 import { levelStores } from '../../actors/stores.js';
 import { table } from '../../src/storage/db.js';
 import { useTempDb } from '../support/db.js';

@@ -11,9 +11,9 @@ import type { PgHandle } from '../../src/storage/pg/pool.js';
 import { idTime } from '../../src/mam/id.js';
 import { UserRemoval } from '../../src/storage/user_removal.js';
 import { pgStores } from '../../actors/stores.js';
-import { appendWritten, type ArchiveEntry } from '../../actors/modules/mod_mam.store.js';
+import type { ArchiveEntry } from '../../actors/modules/mod_mam.store.js';
 import { postgresSkip, startPostgres } from '../support/postgres.js';
-import { usePgNodes } from '../support/stores.js';
+import { appendWritten, usePgNodes } from '../support/stores.js';
 
 const entry = (body: string): ArchiveEntry => ({ peer: 'x@localhost', out: true, xml: `<message><body>${body}</body></message>` });
 
