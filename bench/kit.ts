@@ -5,8 +5,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { Options } from './options.js';
+import type { Options, ServerName } from './options.js';
 import { DOMAIN, type Server } from './servers.js';
+
+/** Tsung's short tag of each server in its output. */
+const TAGS: Record<ServerName, string> = { troupe: 'tr', 'troupe-core': 'tc', ejabberd: 'ej' };
 
 export type Summary = { scenario: string } & Record<string, unknown>;
 
@@ -34,7 +37,7 @@ export function loadArgs(o: Options): string[] {
 export function runKit(kit: string, server: Server, scenarios: string, accounts: string, o: Options,
   outDir: string, abort: AbortSignal): Promise<Summary[]> {
   const args = ['--port', String(server.port), '--pid', String(server.pid), '--label', server.name,
-    '--out', outDir, '--tag', server.name.slice(0, 2), '--scenarios', scenarios, '--accounts', accounts, ...loadArgs(o)];
+    '--out', outDir, '--tag', TAGS[server.name], '--scenarios', scenarios, '--accounts', accounts, ...loadArgs(o)];
   return runDriver(path.join(kit, 'run.sh'), args, server, scenarios, abort);
 }
 
@@ -45,7 +48,7 @@ export function runKit(kit: string, server: Server, scenarios: string, accounts:
 export function runMuc(kit: string, root: string, server: Server, o: Options, outDir: string, abort: AbortSignal): Promise<Summary[]> {
   const args = [path.join(root, 'bench/muc.py'), '--kit', kit, '--port', String(server.port), '--pid', String(server.pid),
     '--domain', DOMAIN, '--muc-service', `conference.${DOMAIN}`, '--users', String(o.mucUsers), '--rate', String(o.mucRate),
-    '--seconds', String(o.mucS), '--label', server.name, '--out', outDir, '--tag', `m${server.name.slice(0, 1)}`];
+    '--seconds', String(o.mucS), '--label', server.name, '--out', outDir, '--tag', `m${TAGS[server.name]}`];
   // ejabberd's rooms never archive here (the kit loads no mod_mam) and its form has no such field
   if (!o.mucArchive && server.name === 'troupe') args.push('--no-archive');
   return runDriver('python3', args, server, 'muc', abort);

@@ -1,7 +1,9 @@
 // Command-line options of `npm run bench` (bench/run.ts), with the full and the --quick load sizes.
 import { parseArgs } from 'node:util';
 
-export type ServerName = 'troupe' | 'ejabberd';
+/** `troupe-core`: Troupe with only the modules of the core and roster issues (#3, #4), for "no loss of speed from the modules" (#5). */
+export const SERVERS = ['troupe', 'troupe-core', 'ejabberd'] as const;
+export type ServerName = (typeof SERVERS)[number];
 export const SCENARIOS = ['login', 'login_tls', 'chat', 'roster', 'muc'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -38,7 +40,8 @@ export const USAGE = `\
 usage: npm run bench -- [options]
 
   --scenarios LIST   login,login_tls,chat,roster,muc (default login,chat,roster)
-  --servers LIST     troupe,ejabberd (default both; ejabberd only when installed)
+  --servers LIST     troupe,troupe-core,ejabberd (default troupe,ejabberd; ejabberd only when
+                     installed); troupe-core: only the core and roster modules, no MAM, carbons, …
   --users N          login storm size and chat users (default 1000)
   --quick            small numbers, a smoke run of a minute or two
   --accounts ibr|ctl Troupe accounts via in-band registration (default) or troupectl register
@@ -77,7 +80,7 @@ export function parseOptions(argv: string[]): Options {
     if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`--scenarios: unknown "${s}"`);
   }
   const servers = list(v.servers ?? 'troupe,ejabberd');
-  for (const s of servers) if (s !== 'troupe' && s !== 'ejabberd') throw new Error(`--servers: unknown "${s}"`);
+  for (const s of servers) if (!(SERVERS as readonly string[]).includes(s)) throw new Error(`--servers: unknown "${s}"`);
   if (v.accounts !== 'ibr' && v.accounts !== 'ctl') throw new Error('--accounts: ibr or ctl');
   if (v['muc-archive'] !== 'on' && v['muc-archive'] !== 'off') throw new Error('--muc-archive: on or off');
   return {

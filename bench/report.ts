@@ -1,5 +1,6 @@
 // The comparison table: from the kit's summary rows of each server (one list per repetition) to
-// "metric | troupe | ejabberd | troupe/ejabberd", as aligned text for the terminal and as markdown.
+// "metric | troupe | ejabberd | troupe/ejabberd" (with troupe-core: a ratio to each), as aligned text
+// for the terminal and as markdown.
 import { errorCount, type Summary } from './kit.js';
 import type { Options, ServerName } from './options.js';
 
@@ -157,13 +158,15 @@ function cells(l: Line, servers: ServerName[]): string[] {
     if (!v) return '-';
     return v.runs.length > 1 ? `${show(v.median)} (${v.runs.map(show).join(', ')})` : show(v.median);
   };
-  const [a, b] = servers.map((s) => l.values.get(s)?.median);
-  const ratio = servers.length === 2 && a !== undefined && b !== undefined && b !== 0 ? (a / b).toFixed(2) : '-';
-  return [l.metric!, ...servers.map(fmt), ...(servers.length === 2 ? [ratio] : [])];
+  const [a, ...others] = servers.map((s) => l.values.get(s)?.median);
+  const ratios = others.map((b) => (a !== undefined && b !== undefined && b !== 0 ? (a / b).toFixed(2) : '-'));
+  return [l.metric!, ...servers.map(fmt), ...ratios];
 }
 
+/** The servers' columns, then the first server's ratio to each of the others. */
 function header(servers: ServerName[]): string[] {
-  return ['metric', ...servers, ...(servers.length === 2 ? [`${servers[0]}/${servers[1]}`] : [])];
+  const [first, ...others] = servers;
+  return ['metric', ...servers, ...others.map((s) => `${first}/${s}`)];
 }
 
 export function renderText(lines: Line[], servers: ServerName[]): string {

@@ -10,7 +10,7 @@ import { parseOptions, type Options, type Scenario, type ServerName } from './op
 import { failedStep, failedSteps, formatSteps, probeRegister, probeSession, type Step } from './probe.js';
 import { buildLines, runNotes, renderMarkdown, renderText } from './report.js';
 import { accepts, listenerPid, settle, sh, tail } from './process.js';
-import { DOMAIN, EJABBERD_PORT, EPMD_PORT, Fleet, TROUPE_PORT, ejabberdInstalled, stopFleet, type Server } from './servers.js';
+import { CORE_NOTE, DOMAIN, EPMD_PORT, Fleet, PORTS, ejabberdInstalled, stopFleet, type Server } from './servers.js';
 
 const PROBE_USER = 'benchprobe';
 
@@ -27,9 +27,9 @@ async function main(): Promise<void> {
     notes.push('ejabberd is not installed (apt-get install -y ejabberd): Troupe measured alone, no ratio.');
     console.log(`note: ${notes.at(-1)}`);
   }
-  for (const [name, port] of [['troupe', TROUPE_PORT], ['ejabberd', EJABBERD_PORT]] as const) {
-    if (names.includes(name) && (await accepts(port))) {
-      throw new Error(`port ${port} (${name}) is already in use by PID ${listenerPid(port) ?? '?'}: stop it first`);
+  for (const name of names) {
+    if (await accepts(PORTS[name])) {
+      throw new Error(`port ${PORTS[name]} (${name}) is already in use by PID ${listenerPid(PORTS[name]) ?? '?'}: stop it first`);
     }
   }
 
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
         console.log(`${name} did not start: ${(err as Error).message}`);
         continue;
       }
-      const ctl = name === 'troupe' && o.accounts === 'ctl' ? troupectl(root, fleet.troupeYml) : undefined;
+      const ctl = name !== 'ejabberd' && o.accounts === 'ctl' ? troupectl(root, fleet.troupeYml(name)) : undefined;
       const can = await probe(server, o, ctl, notes);
       if (can.size === 0) continue;
       const method = ctl ? `${ctl} register {u} {d} {p}` : 'ibr';
@@ -174,6 +174,7 @@ async function probe(server: Server, o: Options, ctl: string | undefined, notes:
   }
   const skipped = o.scenarios.filter((s) => !can.has(s));
   if (skipped.length) notes.push(`${server.name}: not measured because of the probe: ${skipped.join(', ')}`);
+  if (server.name === 'troupe-core') can.delete('muc'); // the core has no MUC service
   return can;
 }
 
@@ -217,7 +218,8 @@ function writeResults(root: string, o: Options, started: Date, table: string, no
 \`npm run bench -- ${process.argv.slice(2).join(' ')}\`: Troupe ${m.commit}, ejabberd ${ej}, Tsung 1.7.0 (kit
 ../shared/bench, strict acks), ${os.cpus().length} cores shared with other work: load average ${m.load0.toFixed(1)}
 before, ${m.load1.toFixed(1)} after. Repetitions: ${o.reps}${o.reps > 1 ? ' (median, each run in brackets)' : ''}.
-↑ higher is better, ↓ lower is better; ratio = troupe / ejabberd.
+↑ higher is better, ↓ lower is better; ratios: the first server's figure over each other's.${o.servers.includes('troupe-core') ? `
+troupe-core: Troupe with only the modules of the core and roster issues (${CORE_NOTE}).` : ''}
 
 ${table}
 ${notes.length ? `\nNotes:\n${notes.map((n) => `- ${n.replace(/\n/g, '\n  ')}`).join('\n')}\n` : ''}

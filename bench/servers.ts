@@ -4,12 +4,19 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ServerName } from './options.js';
+import { SERVERS, type ServerName } from './options.js';
+import { MODULES } from '../actors/modules/index.js';
 import { groupAlive, listenerPid, pidAlive, sh, sleep, spawnGroup, stopGroup, waitForPort } from './process.js';
 
 export const DOMAIN = 'bench.local';
 export const TROUPE_PORT = 35242;
 export const EJABBERD_PORT = 35222; // fixed in the kit's ejabberd.yml
+export const PORTS: Record<ServerName, number> = { troupe: TROUPE_PORT, 'troupe-core': 35243, ejabberd: EJABBERD_PORT };
+
+/** The modules of issues #3 and #4 (accounts, roster, presence, offline): what `troupe-core` keeps. */
+const CORE_MODULES = new Set(['mod_register', 'mod_roster', 'mod_presence', 'mod_offline']);
+/** What `troupe-core` leaves out, for the report. */
+export const CORE_NOTE = `${[...CORE_MODULES].join(', ')}; no XEP-0198 and none of the other modules`;
 export const EPMD_PORT = 4369;
 
 export interface Server {
@@ -30,23 +37,28 @@ export interface Server {
  */
 export class Fleet {
   readonly running = new Map<ServerName, Server>();
-  readonly troupeYml: string;
   private readonly cert: { cert: string; key: string };
 
   constructor(private readonly root: string, private readonly kit: string, private readonly dir: string) {
     this.cert = makeCertificate(dir);
-    this.troupeYml = path.join(dir, 'troupe.yml');
-    mkdirSync(path.join(dir, 'troupe'), { recursive: true });
-    writeFileSync(this.troupeYml, troupeConfig(path.join(dir, 'troupe'), this.cert));
+    for (const name of ['troupe', 'troupe-core'] as const) {
+      mkdirSync(path.join(dir, name), { recursive: true });
+      writeFileSync(this.troupeYml(name), troupeConfig(path.join(dir, name), this.cert, name));
+    }
+  }
+
+  /** The troupe.yml of a Troupe variant. */
+  troupeYml(name: Exclude<ServerName, 'ejabberd'>): string {
+    return path.join(this.dir, `${name}.yml`);
   }
 
   async start(name: ServerName): Promise<Server> {
     await this.running.get(name)?.stop();
     this.running.delete(name);
-    await portFreed(name === 'troupe' ? TROUPE_PORT : EJABBERD_PORT);
-    const server = name === 'troupe'
-      ? await startTroupe(this.root, path.join(this.dir, 'troupe'), this.troupeYml)
-      : await startEjabberd(this.kit, path.join(this.dir, 'ejabberd'), this.cert);
+    await portFreed(PORTS[name]);
+    const server = name === 'ejabberd'
+      ? await startEjabberd(this.kit, path.join(this.dir, 'ejabberd'), this.cert)
+      : await startTroupe(this.root, path.join(this.dir, name), this.troupeYml(name), name);
     this.running.set(name, server);
     console.log(`${name}: PID ${server.pid} on 127.0.0.1:${server.port}, log ${server.logFile}`);
     return server;
@@ -87,37 +99,40 @@ export function makeCertificate(dir: string): { cert: string; key: string } {
   return { cert, key };
 }
 
-/** The benchmark troupe.yml (keys: src/config/schema.ts). */
-export function troupeConfig(dir: string, tls: { cert: string; key: string }): string {
+/** The benchmark troupe.yml (keys: src/config/schema.ts) of a Troupe variant. */
+export function troupeConfig(dir: string, tls: { cert: string; key: string }, name: Exclude<ServerName, 'ejabberd'> = 'troupe'): string {
   const q = JSON.stringify;
+  const modules = name === 'troupe'
+    ? '  mod_muc: { max_users: 1000 }   # the MUC scenario\'s room holds 200 users and the holder'
+    : MODULES.map((m) => m.name).filter((m) => !CORE_MODULES.has(m)).map((m) => `  ${m}: false`).join('\n');
   return `\
 # Written by bench/run.ts for one benchmark run.
 hosts: [${DOMAIN}]
 data_dir: ${q(path.join(dir, 'data'))}
 loglevel: warn
 listen:
-  c2s: { port: ${TROUPE_PORT}, ip: 127.0.0.1, starttls: optional, allow_plain_auth_without_tls: true }
+  c2s: { port: ${PORTS[name]}, ip: 127.0.0.1, starttls: optional, allow_plain_auth_without_tls: true }
   c2s_tls: false
   http: false
 tls: { cert: ${q(tls.cert)}, key: ${q(tls.key)} }
 auth: { password_format: plain }   # Tsung has no SCRAM: PLAIN against plain storage, as on ejabberd
 registration: open
 limits: { c2s_shaper: none, max_connections_per_ip: 0 }   # as the ejabberd run: no shaper, Tsung's users share one address
-modules:
-  mod_muc: { max_users: 1000 }   # the MUC scenario's room holds 200 users and the holder
+${name === 'troupe-core' ? 'c2s: { stream_management: { enabled: false } }\n' : ''}modules:
+${modules}
 `;
 }
 
 /** Starts Troupe from `root` (the built repo) with `configFile`; resolves once the port accepts. */
-export async function startTroupe(root: string, dir: string, configFile: string): Promise<Server> {
+export async function startTroupe(root: string, dir: string, configFile: string, name: Exclude<ServerName, 'ejabberd'> = 'troupe'): Promise<Server> {
   const main = path.join(root, 'dist/src/main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` (or the server is not written yet)`);
   const logFile = path.join(dir, 'troupe.log');
   // `exec` keeps the node process as the group leader, so child.pid is the server's PID
   const child = spawnGroup('sh', ['-c', 'ulimit -n "$(ulimit -Hn)"; exec node "$0" --config "$1"', main, configFile],
     { cwd: root, env: { ...process.env, TROUPE_LOGLEVEL: 'warn' } }, logFile);
-  await waitForPort(TROUPE_PORT, child, 30_000, logFile);
-  return handle('troupe', TROUPE_PORT, child, child.pid!, logFile);
+  await waitForPort(PORTS[name], child, 30_000, logFile);
+  return handle(name, PORTS[name], child, child.pid!, logFile);
 }
 
 export function ejabberdInstalled(): boolean {
@@ -186,6 +201,6 @@ export async function stopFleet(fleet: Fleet, epmdWasRunning: boolean, removeDir
   }
   if (removeDir) {
     // keep Tsung's raw output, drop server data, logs and certificates
-    for (const d of ['troupe', 'ejabberd']) rmSync(path.join(removeDir, d), { recursive: true, force: true });
+    for (const d of SERVERS) rmSync(path.join(removeDir, d), { recursive: true, force: true });
   }
 }
