@@ -37,6 +37,19 @@ forEachBackend(({ stores, restart, putArchived }) => {
     assert.deepEqual(await s.ids('juliet', 'example.org', {}), []);
   });
 
+  test('reads see an append as soon as its id is handed out, before its write is awaited', async () => {
+    const s = stores.mam();
+    // Not awaiting `written`: what a recipient does who queries right after the message arrived.
+    const { id } = await s.append('mercutio', 'localhost', entry('romeo@montague.lit', 'a plague'));
+    assert.deepEqual(await s.ids('mercutio', 'localhost', {}), [id]);
+    const { id: next } = await s.append('mercutio', 'localhost', entry('romeo@montague.lit', 'on both your houses'));
+    assert.deepEqual((await s.get('mercutio', 'localhost', [next])).map((m) => m.xml), ['<message><body>on both your houses</body></message>']);
+    const { id: last } = await s.append('mercutio', 'localhost', entry('romeo@montague.lit', 'houses'));
+    assert.ok(await s.has('mercutio', 'localhost', [last]));
+    const { id: final } = await s.append('mercutio', 'localhost', entry('romeo@montague.lit', 'worms'));
+    assert.deepEqual(await s.bounds('mercutio', 'localhost'), { first: id, last: final });
+  });
+
   test('after a restart, appends still come after every id of the previous run, even if the clock is now behind', async (t) => {
     const ahead = Date.now() + 3_600_000;
     t.mock.method(Date, 'now', () => ahead);
