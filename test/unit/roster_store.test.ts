@@ -1,14 +1,13 @@
 /**
  * The roster store, on each backend: one batch (LevelDB) or one SQL transaction (PostgreSQL)
  * per change (item + version), versions that only grow, one user's read-modify-writes
- * serialised whoever runs them, and the keyed lock and group commit beneath.
+ * serialised whoever runs them, and the keyed lock beneath.
  */
 import { forEachBackend, removeWith } from '../support/stores.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { emptyItem } from '../../src/roster/item.js';
 import { KeyedLock } from '../../actors/modules/keyed_lock.js';
-import { GroupCommit } from '../../actors/modules/group_commit.js';
 
 forEachBackend(({ stores }) => {
   test('each write stores the item with the new version, in one batch', async () => {
@@ -107,21 +106,4 @@ test('KeyedLock: one holder per key at a time, keys independent, entries cleaned
   assert.ok(log.indexOf('b1-') < log.indexOf('a1-'), 'another key does not wait');
   await new Promise((r) => setImmediate(r));
   assert.equal(lock.size, 0);
-});
-
-test('GroupCommit: batches that meet share one write; each caller waits for its own; a failure fails its group only', async () => {
-  const writes: number[][] = [];
-  let fail = false;
-  const group = new GroupCommit<number[]>(async (batches) => {
-    await new Promise((r) => setTimeout(r, 5));
-    if (fail) throw new Error('disk full');
-    writes.push(batches.flat());
-  });
-  await Promise.all([group.commit([1]), group.commit([2, 3]), group.commit([4])]);
-  assert.deepEqual(writes, [[1], [2, 3, 4]], 'the first writes alone, the others meet behind it');
-  fail = true;
-  await assert.rejects(group.commit([5]), /disk full/);
-  fail = false;
-  await group.commit([6]);
-  assert.deepEqual(writes.at(-1), [6]);
 });
