@@ -33,7 +33,7 @@ const c2s: GenServer<State, { node: Node; socket: Socket; listener: C2sListener 
       parser: null as unknown as StreamParser,
       events: [], phase: 'wait_for_stream', streamId: '', headerSent: false, closed: false,
       host: node.hosts[0] as string, user: null, jid: null, available: false, scram: null,
-      ip: socket.remoteAddress ?? 'unknown', sm: null, detached: false, handedOver: false,
+      ip: socket.remoteAddress ?? 'unknown', sm: null, landed: Promise.resolve(), detached: false, handedOver: false,
       shaper: newShaper(node.config, Date.now()),
     };
     state.parser = newParser(state);

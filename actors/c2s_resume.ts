@@ -11,8 +11,14 @@ import { closeSession, type RouteMessage } from './sm.js';
 import { NS_SM, StreamManagement, ackElement, enabled, failed, findResumable, parseH } from './c2s_sm.js';
 import { attach, releaseSocket, send, streamError, type Info, type State, type Takeover } from './c2s_state.js';
 
+/** `<a h/>` once what it counts has landed: an acknowledged message is in both archives. */
+async function ackLanded(state: State, sm: StreamManagement): Promise<void> {
+  await state.landed;
+  send(state, ackElement(sm.inbound));
+}
+
 /** XEP-0198 in session_established: `<enable/>`, `<r/>`, `<a/>`. */
-export function onStreamManagement(state: State, el: Element): void {
+export function onStreamManagement(state: State, el: Element): void | Promise<void> {
   const options = state.node.config.c2s.stream_management;
   switch (el.name) {
     case 'enable':
@@ -20,8 +26,7 @@ export function onStreamManagement(state: State, el: Element): void {
       state.sm = new StreamManagement(state.self, el.attrs.resume === 'true' || el.attrs.resume === '1');
       return send(state, enabled(state.sm, options.resume_timeout));
     case 'r':
-      if (state.sm) send(state, ackElement(state.sm.inbound));
-      return;
+      return state.sm ? ackLanded(state, state.sm) : undefined;
     case 'a': {
       const h = parseH(el.attrs.h);
       if (state.sm && h !== null) state.sm.ack(h);
@@ -63,8 +68,12 @@ export async function handOver(state: State, el: Element): Promise<void> {
   state.events = []; // the parser and its queue now belong to the holder
 }
 
-/** The holder's side of a resume: take the socket, ack, say `<resumed/>`, resend what was not acknowledged. */
-export function resume(state: State, t: Takeover): CallResult<State> {
+/**
+ * The holder's side of a resume: take the socket, ack, say `<resumed/>` (with an h that counts
+ * only what has landed), resend what was not acknowledged.
+ */
+export async function resume(state: State, t: Takeover): Promise<CallResult<State>> {
+  await state.landed;
   const sm = state.sm;
   if (!sm?.id || state.jid?.local !== t.user || state.host !== t.host || state.closed) return reply('not resumable', state);
   if (!state.detached) {

@@ -13,7 +13,7 @@ import { STOP, type Pending } from './hooks.js';
 import { NS_SM } from './c2s_sm.js';
 import { checkOutbound } from './c2s_stanza.js';
 import { onStreamManagement } from './c2s_resume.js';
-import { send, streamError, type State } from './c2s_state.js';
+import { leaveInFlight, send, streamError, type State } from './c2s_state.js';
 
 export function sendError(state: State, stanza: Element, condition: Parameters<typeof stanzaError>[0], text?: string): void {
   const reply = errorReply(stanza, stanzaError(condition, text));
@@ -22,8 +22,9 @@ export function sendError(state: State, stanza: Element, condition: Parameters<t
 
 /**
  * session_established: checks, `user_send_packet`, the privacy check, then the router
- * (ARCHITECTURE §4). The stanza counts as handled (the XEP-0198 ack) once the writes
- * `user_send_packet` left pending are done, and routing (which waits for the recipient's) is.
+ * (ARCHITECTURE §4). The next stanza is taken once this one is delivered; the writes left in
+ * flight (both archive rows) are not waited for here, where they would hold up what is routed
+ * to this client, but by the next XEP-0198 ack (`state.landed`).
  */
 export async function onStanza(state: State, stanza: Element): Promise<void> {
   const user = state.jid as Jid;
@@ -41,7 +42,7 @@ export async function onStanza(state: State, stanza: Element): Promise<void> {
   try {
     await userSend(state, stanza, user, verdict.to, pending);
   } finally {
-    await Promise.all(pending);
+    leaveInFlight(state, pending);
   }
 }
 
@@ -56,7 +57,7 @@ async function userSend(state: State, stanza: Element, user: Jid, to: Jid, pendi
   }
   const privacy = await node.hooks.runFold('privacy_check_packet', state.host, 'allow', user, to, packet, 'out');
   if (privacy === 'deny') return sendError(state, packet as Element, 'not-acceptable', 'blocked');
-  await route(node, user, to, packet as Element);
+  await route(node, user, to, packet as Element, pending);
 }
 
 /** Top-level elements other than stanzas (CSI, …) go to modules through `c2s_authenticated_packet`. */

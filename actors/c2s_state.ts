@@ -15,6 +15,7 @@ import type { Jid } from '../src/jid.js';
 import type { Shaper } from '../src/limits/shaper.js';
 import { childLog } from '../src/log.js';
 import type { Node } from './node.js';
+import type { Pending } from './hooks.js';
 import type { RouteMessage } from './sm.js';
 import type { StreamManagement } from './c2s_sm.js';
 import type { WsSocket } from './c2s_websocket.js';
@@ -56,6 +57,8 @@ export interface State {
   ip: string;
   /** XEP-0198, once the client has enabled it. */
   sm: StreamManagement | null;
+  /** Resolves once the writes left in flight by every stanza handled so far have landed. */
+  landed: Promise<void>;
   /** The socket is gone but the session waits for a resume (XEP-0198 §5). */
   detached: boolean;
   /** The socket was handed to the c2s of the session being resumed: do not touch it. */
@@ -88,6 +91,11 @@ export interface Takeover {
 
 /** `send`: a module writes a top-level element (a nonza, e.g. an XEP-0198 ack) to this client. */
 export type C2sCast = RouteMessage | { type: 'replaced' } | { type: 'kick' } | { type: 'ping_timeout' } | { type: 'send'; element: Element };
+
+/** Adds a stanza's writes in flight to what the next XEP-0198 ack waits for. */
+export function leaveInFlight(state: State, pending: Pending): void {
+  if (pending.length > 0) state.landed = Promise.all([state.landed, ...pending]).then(() => undefined);
+}
 
 type SocketListeners = { data: (chunk: Buffer) => void; close: () => void };
 const attached = new WeakMap<C2sSocket, SocketListeners>();

@@ -5,6 +5,7 @@
 import type { Element } from 'ltx';
 import type { Process } from '../supervision/process.js';
 import type { Jid } from '../src/jid.js';
+import type { Pending } from './hooks.js';
 import { registerRoute, type RoutingContext } from './router.js';
 import { IqTable, processIq } from './iq_handler.js';
 import { startKeeper } from './table_keeper.js';
@@ -16,8 +17,8 @@ export interface LocalContext extends SmContext {
 }
 
 /** `ejabberd_local:route/3`. */
-export function localRoute(ctx: LocalContext, from: Jid, to: Jid, stanza: Element): Promise<void> | void {
-  if (to.local !== '') return smRoute(ctx, from, to, stanza);
+export function localRoute(ctx: LocalContext, from: Jid, to: Jid, stanza: Element, pending?: Pending): Promise<void> | void {
+  if (to.local !== '') return smRoute(ctx, from, to, stanza, pending);
   if (stanza.name === 'iq' && to.resource === '') return processIq(ctx, ctx.localIq, from, to, stanza);
   // Messages and presence addressed to the server itself: nothing here consumes them yet.
 }
@@ -26,7 +27,7 @@ export function localRoute(ctx: LocalContext, from: Jid, to: Jid, stanza: Elemen
 export function startLocal(ctx: LocalContext, parent: Process): Promise<Process> {
   return startKeeper('local', ctx.localIq, parent, async (self) => {
     for (const host of ctx.hosts) {
-      await registerRoute(self, host, (from, to, stanza) => localRoute(ctx, from, to, stanza));
+      await registerRoute(self, host, (from, to, stanza, pending) => localRoute(ctx, from, to, stanza, pending));
     }
   });
 }

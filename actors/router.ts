@@ -9,10 +9,15 @@ import type { ExitReason } from '../supervision/exit_reason.js';
 import type { Jid } from '../src/jid.js';
 import { errorReply, stanzaError, type StanzaError } from '../src/stanza/error.js';
 import { updateTable, type OwnedTable } from './table_keeper.js';
-import { STOP, type HookTable } from './hooks.js';
+import { STOP, type HookTable, type Pending } from './hooks.js';
 import { timeRouting } from '../src/http/metrics.js';
 
-export type RouteHandler = (from: Jid, to: Jid, stanza: Element) => void | Promise<void>;
+/**
+ * A domain's handler. Given `pending`, it leaves there the writes a delivery has in flight (the
+ * recipient's archive row) and resolves once the stanza is delivered; without it, it also
+ * waits for those writes.
+ */
+export type RouteHandler = (from: Jid, to: Jid, stanza: Element, pending?: Pending) => void | Promise<void>;
 
 interface Route {
   handler: RouteHandler;
@@ -53,17 +58,17 @@ export interface RoutingContext {
   routes: RouteTable;
 }
 
-/** `ejabberd_router:route/3`, timed for `troupe_routing_seconds`. */
-export function route(ctx: RoutingContext, from: Jid, to: Jid, stanza: Element): Promise<void> {
-  return timeRouting(() => doRoute(ctx, from, to, stanza));
+/** `ejabberd_router:route/3`, timed for `troupe_routing_seconds`; `pending` as for {@link RouteHandler}. */
+export function route(ctx: RoutingContext, from: Jid, to: Jid, stanza: Element, pending?: Pending): Promise<void> {
+  return timeRouting(() => doRoute(ctx, from, to, stanza, pending));
 }
 
 /** `ejabberd_router:do_route/3`. */
-async function doRoute(ctx: RoutingContext, from: Jid, to: Jid, stanza: Element): Promise<void> {
+async function doRoute(ctx: RoutingContext, from: Jid, to: Jid, stanza: Element, pending?: Pending): Promise<void> {
   const filtered = await ctx.hooks.runFold('filter_packet', 'global', { from, to, stanza });
   if (filtered === STOP) return;
   const target = ctx.routes.get(to.domain);
-  if (target) return target.handler(from, to, stanza);
+  if (target) return target.handler(from, to, stanza, pending);
   // No federation yet: every domain we do not serve is unreachable.
   return bounce(ctx, from, to, stanza, stanzaError('remote-server-not-found'));
 }

@@ -33,25 +33,29 @@ export function deliver(session: Session, from: Jid, to: Jid, stanza: Element): 
   session.pid.cast({ type: 'route', from, to, stanza } satisfies RouteMessage);
 }
 
-/** `ejabberd_sm:route/3`; a message first passes `sm_receive_packet` (once, whichever sessions or storage it then reaches). */
-export function smRoute(ctx: SmContext, from: Jid, to: Jid, stanza: Element): Promise<void> | void {
-  if (stanza.name === 'message') return receiveMessage(ctx, from, to, stanza);
+/**
+ * `ejabberd_sm:route/3`; a message first passes `sm_receive_packet` (once, whichever sessions or
+ * storage it then reaches). `pending` as for the router's `RouteHandler`.
+ */
+export function smRoute(ctx: SmContext, from: Jid, to: Jid, stanza: Element, pending?: Pending): Promise<void> | void {
+  if (stanza.name === 'message') return receiveMessage(ctx, from, to, stanza, pending);
   return routeToUser(ctx, from, to, stanza);
 }
 
 /**
  * The `sm_receive_packet` fold `(stanza, from, to, pending) → stanza | STOP` (mod_mam stamps the
  * message with its archive id there). The message is delivered while the archive write is in
- * flight, and routing ends once it is written: the sender's XEP-0198 ack still means "in both
- * archives", and the recipient does not wait for the disk.
+ * flight: the recipient does not wait for the disk. The write goes to the caller's `pending`
+ * (a c2s answers its next XEP-0198 ack once it has landed, so an ack still means "in both
+ * archives"), or without one is waited for here.
  */
-async function receiveMessage(ctx: SmContext, from: Jid, to: Jid, stanza: Element): Promise<void> {
-  const pending: Pending = [];
+async function receiveMessage(ctx: SmContext, from: Jid, to: Jid, stanza: Element, callers?: Pending): Promise<void> {
+  const pending: Pending = callers ?? [];
   try {
     const packet = await ctx.hooks.runFold('sm_receive_packet', to.domain, stanza, from, to, pending);
     if (packet !== STOP) await routeToUser(ctx, from, to, packet);
   } finally {
-    await Promise.all(pending);
+    if (!callers) await Promise.all(pending);
   }
 }
 

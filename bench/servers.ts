@@ -11,6 +11,8 @@ import { groupAlive, listenerPid, pidAlive, sh, sleep, spawnGroup, stopGroup, wa
 export const DOMAIN = 'bench.local';
 export const TROUPE_PORT = 35242;
 export const EJABBERD_PORT = 35222; // fixed in the kit's ejabberd.yml
+/** ejabberd's HTTP listener, also fixed in the kit's ejabberd.yml. */
+const EJABBERD_HTTP_PORT = 35280;
 export const PORTS: Record<ServerName, number> = { troupe: TROUPE_PORT, 'troupe-core': 35243, ejabberd: EJABBERD_PORT };
 
 /** The modules of issues #3 and #4 (accounts, roster, presence, offline): what `troupe-core` keeps. */
@@ -18,6 +20,9 @@ const CORE_MODULES = new Set(['mod_register', 'mod_roster', 'mod_presence', 'mod
 /** What `troupe-core` leaves out, for the report. */
 export const CORE_NOTE = `${[...CORE_MODULES].join(', ')}; no XEP-0198 and none of the other modules`;
 export const EPMD_PORT = 4369;
+/** Every port a server listens on. */
+const listenPorts = (name: ServerName): number[] => (name === 'ejabberd' ? [EJABBERD_PORT, EJABBERD_HTTP_PORT] : [PORTS[name]]);
+const RESERVED_PORTS = '/proc/sys/net/ipv4/ip_local_reserved_ports';
 
 export interface Server {
   name: ServerName;
@@ -39,8 +44,12 @@ export class Fleet {
   readonly running = new Map<ServerName, Server>();
   private readonly cert: { cert: string; key: string };
 
+  /** The kernel's reserved ports before this run, put back by stopAll(). */
+  private readonly reservedBefore: string | undefined;
+
   constructor(private readonly root: string, private readonly kit: string, private readonly dir: string) {
     this.cert = makeCertificate(dir);
+    this.reservedBefore = reservePorts(SERVERS.flatMap(listenPorts));
     for (const name of ['troupe', 'troupe-core'] as const) {
       mkdirSync(path.join(dir, name), { recursive: true });
       writeFileSync(this.troupeYml(name), troupeConfig(path.join(dir, name), this.cert, name));
@@ -55,7 +64,7 @@ export class Fleet {
   async start(name: ServerName): Promise<Server> {
     await this.running.get(name)?.stop();
     this.running.delete(name);
-    await portFreed(PORTS[name]);
+    for (const port of listenPorts(name)) await portFreed(port);
     const server = name === 'ejabberd'
       ? await startEjabberd(this.kit, path.join(this.dir, 'ejabberd'), this.cert)
       : await startTroupe(this.root, path.join(this.dir, name), this.troupeYml(name), name);
@@ -74,6 +83,22 @@ export class Fleet {
       }
     }
     this.running.clear();
+    if (this.reservedBefore !== undefined) writeFileSync(RESERVED_PORTS, this.reservedBefore);
+  }
+}
+
+/**
+ * Takes the servers' ports out of the ephemeral range, so that no client socket of a load
+ * (Tsung opens thousands) is given one and keeps it in TIME_WAIT when the next server starts.
+ * Returns the setting it replaced, or undefined where it cannot be changed (not root).
+ */
+function reservePorts(ports: number[]): string | undefined {
+  try {
+    const before = readFileSync(RESERVED_PORTS, 'utf8').trim();
+    writeFileSync(RESERVED_PORTS, [before, ...ports].filter((p) => p !== '').join(','));
+    return before;
+  } catch {
+    return undefined;
   }
 }
 
