@@ -32,6 +32,8 @@ export interface Options {
   mucS: number;
   /** Troupe's room archives (XEP-0313, its default); off: configured without, as ejabberd's rooms are in the kit (no mod_mam) */
   mucArchive: boolean;
+  /** ejabberd with its message archive (mod_mam, every chat message, its default mnesia backend): what archiving costs the anchor */
+  ejabberdMam: boolean;
   /** keep the temp dir (server data and logs) instead of deleting it; Tsung's raw output is always kept */
   keep: boolean;
 }
@@ -49,6 +51,7 @@ usage: npm run bench -- [options]
   --login-rate N     offered connection arrivals/s in the storm (default 2000)
   --chat-rates LIST  offered chat msgs/s, one run each (default 1000,2000,4000)
   --muc-archive on|off  Troupe's MUC room archives (default on); off: like ejabberd's in the kit
+  --ejabberd-mam on|off ejabberd with mod_mam archiving every chat message (default off, as in the kit)
   --keep             keep the temp dir with server data and logs
 `;
 
@@ -66,6 +69,7 @@ export function parseOptions(argv: string[]): Options {
       'chat-rates': { type: 'string' },
       keep: { type: 'boolean', default: false },
       'muc-archive': { type: 'string', default: 'on' },
+      'ejabberd-mam': { type: 'string', default: 'off' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -82,7 +86,7 @@ export function parseOptions(argv: string[]): Options {
   const servers = list(v.servers ?? 'troupe,ejabberd');
   for (const s of servers) if (!(SERVERS as readonly string[]).includes(s)) throw new Error(`--servers: unknown "${s}"`);
   if (v.accounts !== 'ibr' && v.accounts !== 'ctl') throw new Error('--accounts: ibr or ctl');
-  if (v['muc-archive'] !== 'on' && v['muc-archive'] !== 'off') throw new Error('--muc-archive: on or off');
+  for (const flag of ['muc-archive', 'ejabberd-mam'] as const) if (v[flag] !== 'on' && v[flag] !== 'off') throw new Error(`--${flag}: on or off`);
   return {
     scenarios: scenarios as Scenario[],
     servers: servers as ServerName[],
@@ -104,6 +108,7 @@ export function parseOptions(argv: string[]): Options {
     mucRate: 50,
     mucS: quick ? 8 : 12,
     mucArchive: v['muc-archive'] === 'on',
+    ejabberdMam: v['ejabberd-mam'] === 'on',
     keep: v.keep,
   };
 }

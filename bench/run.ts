@@ -38,7 +38,8 @@ async function main(): Promise<void> {
   const runsDir = path.join(tmp, 'runs');
   const epmdWasRunning = listenerPid(EPMD_PORT) !== undefined;
   const load0 = os.loadavg()[0]!;
-  const fleet = new Fleet(root, kit, tmp);
+  const fleet = new Fleet(root, kit, tmp, o.ejabberdMam);
+  if (o.ejabberdMam && names.includes('ejabberd')) notes.push('ejabberd ran with mod_mam (default: always, its default mnesia backend): it archives every chat message, as Troupe does.');
   const abort = new AbortController();
   let cleaned: Promise<void> | undefined;
   const cleanup = () => (cleaned ??= stopFleet(fleet, epmdWasRunning, o.keep ? undefined : tmp));

@@ -47,7 +47,7 @@ export class Fleet {
   /** The kernel's reserved ports before this run, put back by stopAll(). */
   private readonly reservedBefore: string | undefined;
 
-  constructor(private readonly root: string, private readonly kit: string, private readonly dir: string) {
+  constructor(private readonly root: string, private readonly kit: string, private readonly dir: string, private readonly ejabberdMam = false) {
     this.cert = makeCertificate(dir);
     this.reservedBefore = reservePorts(SERVERS.flatMap(listenPorts));
     for (const name of ['troupe', 'troupe-core'] as const) {
@@ -66,7 +66,7 @@ export class Fleet {
     this.running.delete(name);
     for (const port of listenPorts(name)) await portFreed(port);
     const server = name === 'ejabberd'
-      ? await startEjabberd(this.kit, path.join(this.dir, 'ejabberd'), this.cert)
+      ? await startEjabberd(this.kit, path.join(this.dir, 'ejabberd'), this.cert, this.ejabberdMam)
       : await startTroupe(this.root, path.join(this.dir, name), this.troupeYml(name), name);
     this.running.set(name, server);
     console.log(`${name}: PID ${server.pid} on 127.0.0.1:${server.port}, log ${server.logFile}`);
@@ -169,7 +169,7 @@ export function ejabberdInstalled(): boolean {
  * storage, open registration, backlog 1024), its data in `dir`, as user ejabberd with the fd limit
  * raised (runuser alone would leave 1024 and ejabberd dies under the storm). Needs root.
  */
-export async function startEjabberd(kitDir: string, dir: string, tls: { cert: string; key: string }): Promise<Server> {
+export async function startEjabberd(kitDir: string, dir: string, tls: { cert: string; key: string }, mam = false): Promise<Server> {
   if (process.getuid?.() !== 0) throw new Error('starting ejabberd needs root (runuser -u ejabberd)');
   mkdirSync(path.join(dir, 'logs'), { recursive: true });
   mkdirSync(path.join(dir, 'spool'), { recursive: true });
@@ -177,7 +177,8 @@ export async function startEjabberd(kitDir: string, dir: string, tls: { cert: st
   writeFileSync(pem, readFileSync(tls.cert, 'utf8') + readFileSync(tls.key, 'utf8'));
   const yml = readFileSync(path.join(kitDir, 'servers/ejabberd.yml'), 'utf8');
   if (!yml.includes(`port: ${EJABBERD_PORT}`)) throw new Error(`the kit's ejabberd.yml no longer listens on ${EJABBERD_PORT}`);
-  writeFileSync(path.join(dir, 'ejabberd.yml'), withMuc(yml.replace(/^([ \t]*-[ \t]*)"[^"\n]*\.pem"/m, `$1${JSON.stringify(pem)}`)));
+  const config = withMuc(yml.replace(/^([ \t]*-[ \t]*)"[^"\n]*\.pem"/m, `$1${JSON.stringify(pem)}`));
+  writeFileSync(path.join(dir, 'ejabberd.yml'), mam ? withModule(config, 'mod_mam:\n    default: always') : config);
   copyFileSync(path.join(kitDir, 'servers/ejabberdctl.cfg'), path.join(dir, 'ejabberdctl.cfg'));
   execFileSync('chown', ['-R', 'ejabberd:', dir]);
   chmodSync(path.dirname(dir), 0o755); // our mkdtemp dir is 0700: let user ejabberd through
@@ -192,14 +193,17 @@ export async function startEjabberd(kitDir: string, dir: string, tls: { cert: st
 }
 
 /** The kit's ejabberd.yml has no MUC: the MUC scenario's service, rooms of up to 1000 occupants, as Troupe's. */
-function withMuc(yml: string): string {
-  if (!/^modules:$/m.test(yml)) throw new Error("the kit's ejabberd.yml has no modules: section");
-  return yml.replace(/^modules:$/m, `modules:
-  mod_muc:
+const withMuc = (yml: string): string =>
+  withModule(yml, `mod_muc:
     hosts: ["conference.${DOMAIN}"]
     max_users: 1000
     default_room_options:
       max_users: 1000`);
+
+/** `module` (its YAML, indented for the modules section) added to the config's modules. */
+function withModule(yml: string, module: string): string {
+  if (!/^modules:$/m.test(yml)) throw new Error("the kit's ejabberd.yml has no modules: section");
+  return yml.replace(/^modules:$/m, `modules:\n  ${module}`);
 }
 
 function handle(name: ServerName, port: number, child: ChildProcess, pid: number, logFile: string): Server {
