@@ -11,7 +11,7 @@ import { updateTable, type OwnedTable } from './table_keeper.js';
 /**
  * Writes that a fold's callbacks started and did not wait for (mod_mam's archive rows): the
  * packet goes on meanwhile, and whoever ran the fold waits for them before it counts the packet
- * as handled. They never reject.
+ * as handled (a c2s: before its next XEP-0198 ack). They never reject.
  */
 export type Pending = Promise<void>[];
 

@@ -77,8 +77,8 @@ export const retentionCutoff = (m: Mam): number => (m.opts.retention_days > 0 ? 
  * stanza-id so that the `<sent/>` carbons (mod_carboncopy, next priority) tell the user's other
  * clients the id (XEP-0313 §3.5); {@link stripOwnStanzaId} takes it off before routing. The
  * write is not waited for here but put in `pending`: the message is routed while it is in
- * flight (the recipient's archive write joins it in the same group commit), and the c2s counts
- * the message as handled once it is written.
+ * flight (the recipient's archive write joins it in the same group commit), and the c2s's next
+ * XEP-0198 ack waits until it is written.
  */
 export async function archiveOutgoing(m: Mam, stanza: Element, user: Jid, to: Jid, pending: Pending): Promise<Element> {
   const by = user.bareString();
